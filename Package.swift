@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Lumen",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lumenctl", targets: ["lumenctl"]),
+        .library(name: "LumenManifest", targets: ["LumenManifest"]),
+        .library(name: "LumenStore", targets: ["LumenStore"]),
+        .library(name: "LumenCtl", targets: ["LumenCtl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "LumenManifest",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LumenStore",
+            dependencies: [
+                "LumenManifest",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LumenCtl",
+            dependencies: [
+                "LumenManifest",
+                "LumenStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LumenTestSupport",
+            dependencies: ["LumenManifest", "LumenStore", "LumenCtl"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "lumenctl",
+            dependencies: ["LumenCtl"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "lumenctl-bench",
+            dependencies: ["LumenManifest"],
+            path: "Benchmarks/lumenctl-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LumenManifestTests",
+            dependencies: ["LumenManifest", "LumenTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LumenStoreTests",
+            dependencies: ["LumenStore", "LumenTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LumenCtlTests",
+            dependencies: ["LumenCtl", "LumenTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["LumenTestSupport", "lumenctl"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,53 @@
+import ArgumentParser
+import LumenManifest
+import LumenStore
+
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List objects of a kind, or show one.",
+        discussion: "KIND is one of \(ManifestKind.cliNames) (singular and short names work too: route, rt), or all."
+    )
+
+    @Argument(help: ArgumentHelp("The kind to list, or all.", valueName: "kind"),
+              completion: .list(ManifestKind.allCases.map(\.plural) + ["all"]))
+    var kind: String
+    @Argument(help: ArgumentHelp("One object's name.", valueName: "name"))
+    var name: String?
+    @Option(name: .shortAndLong, help: "Output format: table, wide, json or yaml.")
+    var output: OutputFormat = .table
+    @OptionGroup var home: HomeOptions
+
+    func validate() throws {
+        if kind.lowercased() == "all" {
+            if name != nil { throw ValidationError("A name needs a kind: lumenctl get route NAME.") }
+        } else if ManifestKind(cliName: kind) == nil {
+            throw ValidationError("Unknown kind '\(kind)'; use one of \(ManifestKind.cliNames), or all.")
+        }
+    }
+
+    func run() throws {
+        let console = Console.current
+        let manifestKind = ManifestKind(cliName: kind)
+        let store = try home.existingStore()
+        if let name, let manifestKind {
+            let id = ManifestID(manifestKind, name)
+            guard let object = try store?.object(id) else { throw NotFound(id: id) }
+            console.write(ObjectPresenter.render([object], format: output, single: true))
+            return
+        }
+        let objects = try store?.objects(kind: manifestKind) ?? []
+        if objects.isEmpty && (output == .table || output == .wide) {
+            console.writeError("No \(manifestKind?.plural ?? "objects") found in \(home.path).\n")
+            return
+        }
+        console.write(ObjectPresenter.render(objects, format: output, single: false))
+    }
+}
+
+struct NotFound: Error, CustomStringConvertible {
+    var id: ManifestID
+
+    var description: String {
+        "\(id) not found; list what exists with: lumenctl get \(id.kind.plural)"
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+import LumenStore
+
+struct Rollback: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a past revision's state current again, written as a new revision."
+    )
+
+    @Argument(help: ArgumentHelp("The revision to restore (see lumenctl history).", valueName: "revision"))
+    var revision: Int
+    @Flag(help: "Show what would change, without writing.")
+    var dryRun = false
+    @OptionGroup var home: HomeOptions
+
+    func validate() throws {
+        if revision < 1 { throw ValidationError("Revisions start at 1; see lumenctl history.") }
+    }
+
+    func run() throws {
+        let store = try home.openStore()
+        ChangeReport.print(try store.rollback(to: revision, dryRun: dryRun), verb: "Rolled back to revision \(revision) as")
+    }
+}

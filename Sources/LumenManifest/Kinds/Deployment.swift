@@ -1,0 +1,157 @@
+import Yams
+/// Self-hosted replicas of a model: already-running endpoints, or an engine the agent starts.
+public struct Deployment: Codable, Sendable, Hashable {
+    public enum Engine: String, CaseIterable, Codable, Sendable {
+        /// lumen-engine with the deployment's GGUF file.
+        case builtin
+        /// Any OpenAI-compatible server started from `command` (vLLM, llama-server).
+        case process
+        /// The simulator, for tests and demos.
+        case sim
+    }
+
+    public struct Replicas: Codable, Sendable, Hashable {
+        public var min: Int
+        public var max: Int
+        public var warm: Int
+    }
+
+    public struct Speculative: Codable, Sendable, Hashable {
+        public enum Method: String, CaseIterable, Codable, Sendable {
+            case draft, ngram
+        }
+
+        public var method: Method
+        public var draftModel: String?
+        public var tokens: Int
+    }
+
+    /// Placeholders a process command template may use.
+    public static let templatePlaceholders = ["port", "model", "slot", "args"]
+
+    public var endpoints: [String]?
+    public var engine: Engine?
+    /// The model file (GGUF for `builtin`, the value of `{model}` for `process`).
+    public var model: String?
+    public var command: String?
+    public var args: [String]?
+    public var replicas: Replicas?
+    public var scaleToZeroAfter: LumenDuration?
+    public var targetInFlight: Int?
+    public var slots: Int?
+    public var prefixCaching: Bool?
+    public var speculative: Speculative?
+    public var nodes: SortedMap<String>?
+    public var continuation: Continuation
+
+    /// Fields that only make sense for replicas the agent starts itself.
+    private static let engineOnlyFields = [
+        "model", "command", "args", "replicas", "scaleToZeroAfter", "targetInFlight", "slots", "prefixCaching", "speculative",
+    ]
+
+    static func read(_ object: inout ObjectReader) -> Deployment? {
+        let endpoints = object.optional("endpoints") { reader -> [String]? in
+            guard let urls = reader.list({ $0.httpURL() }) else { return nil }
+            if urls.isEmpty { reader.fail("at least one endpoint URL") }
+            return urls
+        }
+        let engine = object.optional("engine") { $0.oneOf(Engine.self) }
+        let continuation = object.value("continuation", default: Continuation.native) { $0.oneOf(Continuation.self) }
+        let nodes = object.optional("nodes") { $0.map(key: LabelRule.isValidKey, keyRule: LabelRule.keyRule) { $0.labelValue() } }
+
+        switch (object.has("endpoints"), object.has("engine")) {
+        case (true, true):
+            object.report("engine", "set either endpoints (replicas already running) or engine (replicas the agent starts), not both")
+        case (false, false):
+            object.scope.report(object.node, object.path, "a deployment needs endpoints (a list of URLs) or engine (builtin, process or sim)")
+        default:
+            break
+        }
+
+        if object.has("endpoints") {
+            for field in engineOnlyFields where object.has(field) {
+                _ = object.field(field)
+                object.report(field, "\(field) applies only to engine deployments; endpoints are replicas that are already running")
+            }
+            guard let endpoints else { return nil }
+            return Deployment(endpoints: endpoints, nodes: nodes.map(SortedMap.init), continuation: continuation)
+        }
+
+        let model = object.optional("model") { $0.string(expected: "a model file path") }
+        let command = object.optional("command") { $0.commandTemplate() }
+        let args = object.optional("args") { $0.list { $0.string() } }
+        switch engine {
+        case .builtin where model == nil && !object.has("model"):
+            object.scope.report(object.node, object.path.appending("model"), "required field is missing (expected the GGUF file engine builtin serves)")
+        case .process where command == nil && !object.has("command"):
+            object.scope.report(object.node, object.path.appending("command"),
+                                "required field is missing (expected a command template with {port}, e.g. \"vllm serve {model} --port {port}\")")
+        case .builtin?, .sim?:
+            if object.has("command") { object.report("command", "command applies only to engine process") }
+        default:
+            break
+        }
+
+        let replicas = object.nested("replicas") { fields -> Replicas? in
+            let min = fields.value("min", default: 1) { $0.int(in: 0...10_000) }
+            let max = fields.value("max", default: Swift.max(min, 1)) { $0.int(in: 1...10_000) }
+            let warm = fields.value("warm", default: 0) { $0.int(in: 0...10_000) }
+            if min > max { fields.report("min", "min (\(min)) cannot exceed max (\(max))") }
+            if warm > max { fields.report("warm", "warm (\(warm)) cannot exceed max (\(max))") }
+            return Replicas(min: min, max: max, warm: warm)
+        } ?? Replicas(min: 1, max: 1, warm: 0)
+        let scaleToZeroAfter = object.value("scaleToZeroAfter", default: LumenDuration.seconds(900)) { $0.duration() }
+        let targetInFlight = object.value("targetInFlight", default: 8) { $0.int(in: 1...100_000) }
+        let slots = object.value("slots", default: 1) { $0.int(in: 1...1024) }
+        let prefixCaching = object.value("prefixCaching", default: true) { $0.bool() }
+        let speculative = object.nested("speculative") { fields -> Speculative? in
+            let method = fields.required("method", expected: "draft or ngram")?.oneOf(Speculative.Method.self)
+            let draftModel = fields.optional("draftModel") { $0.string(expected: "a draft model file path") }
+            let tokens = fields.value("tokens", default: 4) { $0.int(in: 1...16) }
+            if method == .draft && draftModel == nil && !fields.has("draftModel") {
+                fields.scope.report(fields.node, fields.path.appending("draftModel"),
+                                    "required field is missing (method draft needs a draftModel file)")
+            }
+            if method == .ngram && fields.has("draftModel") {
+                fields.report("draftModel", "method ngram uses no draft model; remove draftModel or use method draft")
+            }
+            guard let method else { return nil }
+            return Speculative(method: method, draftModel: draftModel, tokens: tokens)
+        }
+
+        guard let engine else { return nil }
+        return Deployment(
+            engine: engine, model: model, command: command, args: args, replicas: replicas,
+            scaleToZeroAfter: scaleToZeroAfter, targetInFlight: targetInFlight, slots: slots,
+            prefixCaching: prefixCaching, speculative: speculative, nodes: nodes.map(SortedMap.init),
+            continuation: continuation
+        )
+    }
+}
+
+extension ValueReader {
+    /// A command template: only known `{placeholders}`, and `{port}` so the agent can reach it.
+    func commandTemplate() -> String? {
+        guard let text = string(expected: "a command template") else { return nil }
+        var placeholders: [String] = []
+        var rest = Substring(text)
+        while let open = rest.firstIndex(of: "{") {
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                fail("a command template whose braces close, e.g. {port}")
+                return nil
+            }
+            placeholders.append(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        if let unknown = placeholders.first(where: { !Deployment.templatePlaceholders.contains($0) }) {
+            scope.report(node, path, "unknown placeholder {\(unknown)}; use " +
+                         Deployment.templatePlaceholders.map { "{\($0)}" }.joined(separator: ", "))
+            return nil
+        }
+        if !placeholders.contains("port") {
+            scope.report(node, path, "the command must contain {port} so the agent can start it on a port it chooses")
+            return nil
+        }
+        return text
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+public import LumenManifest
+
+extension ControlStore {
+    /// Creates or updates the given objects as one new revision. Objects not named are left alone.
+    /// Unchanged input writes nothing and makes no revision.
+    public func apply(_ documents: [LocatedManifest], source: String, dryRun: Bool = false) throws -> ChangeResult {
+        let reported = Set(documents.map(\.manifest.id))
+        return try commit(action: .apply, source: source, rollbackOf: nil, dryRun: dryRun,
+                          documents: documents, reported: reported) { _, state in
+            for document in documents {
+                state[document.manifest.id] = StateEntry(document.manifest)
+            }
+        }
+    }
+
+    /// Deletes the given objects as one new revision; fails if any does not exist or is still referenced.
+    public func delete(_ ids: [ManifestID], source: String, dryRun: Bool = false) throws -> ChangeResult {
+        try commit(action: .delete, source: source, rollbackOf: nil, dryRun: dryRun, documents: [], reported: []) { _, state in
+            let missing = ids.filter { state[$0] == nil }
+            guard missing.isEmpty else {
+                throw StoreError.notFound(missing.map(\.description).joined(separator: ", "))
+            }
+            for id in ids { state[id] = nil }
+        }
+    }
+
+    /// Makes the state of a past revision current again, as a new revision.
+    public func rollback(to target: Int, dryRun: Bool = false) throws -> ChangeResult {
+        try commit(action: .rollback, source: "revision \(target)", rollbackOf: target, dryRun: dryRun,
+                   documents: [], reported: []) { db, state in
+            let latest = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM revision")
+            guard let latest, (1...latest).contains(target) else { throw StoreError.unknownRevision(target, latest: latest) }
+            state = try Self.state(db, at: target)
+        }
+    }
+
+    /// A live object and its canonical JSON (kept so unchanged objects are never re-encoded).
+    struct StateEntry {
+        var manifest: Manifest
+        var json: String
+
+        init(_ manifest: Manifest) {
+            self.manifest = manifest
+            json = manifest.canonicalJSON
+        }
+
+        init(manifest: Manifest, json: String) {
+            self.manifest = manifest
+            self.json = json
+        }
+    }
+
+    private static func state(_ db: Database, at revision: Int? = nil) throws -> [ManifestID: StateEntry] {
+        let rows: [Row]
+        if let revision {
+            rows = try Row.fetchAll(db, sql: """
+                SELECT kind, name, body FROM object
+                WHERE revision <= ? AND (supersededBy IS NULL OR supersededBy > ?)
+                """, arguments: [revision, revision])
+        } else {
+            rows = try Row.fetchAll(db, sql: "SELECT kind, name, body FROM object WHERE supersededBy IS NULL")
+        }
+        var state: [ManifestID: StateEntry] = [:]
+        state.reserveCapacity(rows.count)
+        for row in rows {
+            let json: String = row["body"]
+            let manifest = try Manifest(canonicalJSON: json)
+            state[manifest.id] = StateEntry(manifest: manifest, json: json)
+        }
+        return state
+    }
+
+    /// Reads the live state, lets `plan` edit it, checks references in the result, and writes the
+    /// difference as one revision — all inside one immediate transaction, so concurrent writers
+    /// are serialised and each validates against the state it replaces.
+    private func commit(
+        action: Revision.Action, source: String, rollbackOf: Int?, dryRun: Bool,
+        documents: [LocatedManifest], reported: Set<ManifestID>,
+        plan: (Database, inout [ManifestID: StateEntry]) throws -> Void
+    ) throws -> ChangeResult {
+        do {
+            var result: ChangeResult?
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    let before = try Self.state(db)
+                    var after = before
+                    try plan(db, &after)
+                    let dangling = ManifestValidator.danglingReferences(
+                        in: after.mapValues(\.manifest), documents: documents)
+                    guard dangling.isEmpty else { throw ManifestErrors(dangling) }
+
+                    var changes: [Change] = []
+                    for id in Set(before.keys).union(after.keys).sorted() {
+                        let old = before[id], new = after[id]
+                        let kind: ChangeKind
+                        switch (old, new) {
+                        case (nil, .some): kind = .created
+                        case (.some, nil): kind = .deleted
+                        case (let old?, let new?): kind = old.json == new.json ? .unchanged : .configured
+                        case (nil, nil): continue
+                        }
+                        if kind == .unchanged && !reported.contains(id) { continue }
+                        changes.append(Change(id: id, kind: kind, before: old?.manifest, after: new?.manifest))
+                    }
+                    let baseRevision = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM revision")
+                    var outcome = ChangeResult(changes: changes, revision: nil, baseRevision: baseRevision, dryRun: dryRun)
+                    defer { result = outcome }
+                    guard !dryRun, outcome.hasChanges else { return .rollback }
+                    outcome.revision = try write(db, action: action, source: source, rollbackOf: rollbackOf,
+                                                 changes: changes, state: after)
+                    return .commit
+                }
+            }
+            guard let result else { throw StoreError.io(path, "the transaction ended without a result") }
+            return result
+        } catch let error as StoreError {
+            throw error
+        } catch let error as ManifestErrors {
+            throw error
+        } catch {
+            throw Self.translate(error, path: path)
+        }
+    }
+
+    private func write(
+        _ db: Database, action: Revision.Action, source: String, rollbackOf: Int?,
+        changes: [Change], state: [ManifestID: StateEntry]
+    ) throws -> Int {
+        let counts = (
+            created: changes.filter { $0.kind == .created }.count,
+            changed: changes.filter { $0.kind == .configured }.count,
+            deleted: changes.filter { $0.kind == .deleted }.count
+        )
+        try db.execute(sql: """
+            INSERT INTO revision (createdAt, action, source, actor, rollbackOf, createdCount, changedCount, deletedCount)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [Date().ISO8601Format(), action.rawValue, source, Self.actor, rollbackOf,
+                             counts.created, counts.changed, counts.deleted])
+        let revision = Int(db.lastInsertedRowID)
+        let supersede = try db.makeStatement(sql: """
+            UPDATE object SET supersededBy = ? WHERE kind = ? AND name = ? AND supersededBy IS NULL
+            """)
+        let insert = try db.makeStatement(sql: "INSERT INTO object (kind, name, revision, body) VALUES (?, ?, ?, ?)")
+        for change in changes where change.kind != .unchanged {
+            if change.kind != .created {
+                try supersede.execute(arguments: [revision, change.id.kind.rawValue, change.id.name])
+            }
+            if let entry = state[change.id] {
+                try insert.execute(arguments: [change.id.kind.rawValue, change.id.name, revision, entry.json])
+            }
+        }
+        return revision
+    }
+
+    /// Who made a revision: `user@host`.
+    static var actor: String {
+        let environment = ProcessInfo.processInfo.environment
+        let user = environment["USER"] ?? environment["LOGNAME"] ?? ProcessInfo.processInfo.userName
+        return "\(user)@\(ProcessInfo.processInfo.hostName)"
+    }
+}

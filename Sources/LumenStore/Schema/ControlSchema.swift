@@ -1,0 +1,35 @@
+import GRDB
+
+/// Versioned migrations of `control.db`. Never edit a shipped migration; add a new one.
+enum ControlSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-revisions-and-objects") { db in
+            try db.execute(sql: """
+                CREATE TABLE revision (
+                    id INTEGER PRIMARY KEY,
+                    createdAt TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    rollbackOf INTEGER REFERENCES revision(id),
+                    createdCount INTEGER NOT NULL,
+                    changedCount INTEGER NOT NULL,
+                    deletedCount INTEGER NOT NULL
+                );
+                -- One row per version of an object; the live version has supersededBy NULL.
+                CREATE TABLE object (
+                    kind TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    revision INTEGER NOT NULL REFERENCES revision(id),
+                    supersededBy INTEGER REFERENCES revision(id),
+                    body TEXT NOT NULL,
+                    PRIMARY KEY (kind, name, revision)
+                );
+                CREATE UNIQUE INDEX object_live ON object(kind, name) WHERE supersededBy IS NULL;
+                CREATE INDEX object_superseded ON object(supersededBy);
+                """)
+        }
+        return migrator
+    }
+}

@@ -59,7 +59,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "lumenctl-bench",
-            dependencies: ["LumenManifest"],
+            dependencies: ["LumenTestSupport"],
             path: "Benchmarks/lumenctl-bench",
             swiftSettings: swiftSettings
         ),

@@ -225,15 +225,11 @@ struct ObjectReader {
         node = reader.node
         path = reader.path
         scope = reader.scope
-        var seen: Set<String> = []
+        // Yams already refuses duplicate keys while parsing.
         var entries: [Entry] = []
         for (keyNode, value) in mapping {
             guard case .scalar(let keyScalar) = keyNode else {
                 scope.report(keyNode, path, "expected a plain field name as the key, got \(keyNode.shortDescription)")
-                continue
-            }
-            if !seen.insert(keyScalar.string).inserted {
-                scope.report(keyNode, path.appending(keyScalar.string), "duplicate key; each field may appear once")
                 continue
             }
             entries.append(Entry(key: keyScalar.string, keyNode: keyNode, value: value))

@@ -91,9 +91,30 @@ public enum ManifestParser {
             var message = "malformed YAML: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line), column \(context.mark.column))" }
             return Diagnostic(location: location, path: "", message: message + "; fix the syntax at this position")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.sorted().first ?? ""
+            let position = secondOccurrence(of: key, in: text, from: context.mark)
+                ?? (context.mark.line, context.mark.column)
+            return Diagnostic(location: SourceLocation(file: file, line: position.line, column: position.column), path: "",
+                              message: "duplicate key \"\(key)\"; each field may appear once in a mapping")
         default:
             return Diagnostic(location: nil, subject: file, path: "", message: "malformed YAML: \(error)")
         }
+    }
+
+    /// Where a block mapping starting at `mark` repeats `key`, for pointing at the duplicate.
+    private static func secondOccurrence(of key: String, in text: String, from mark: Mark) -> (line: Int, column: Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var seen = 0
+        for index in (mark.line - 1)..<lines.count {
+            let line = lines[index]
+            let indent = line.prefix(while: { $0 == " " }).count
+            if index > mark.line - 1 && indent < mark.column - 1 && !line.allSatisfy(\.isWhitespace) { break }
+            guard indent == mark.column - 1, line.dropFirst(indent).hasPrefix(key + ":") else { continue }
+            seen += 1
+            if seen == 2 { return (index + 1, indent + 1) }
+        }
+        return nil
     }
 
     private static func lineIndentsWithTab(_ text: String, line: Int) -> Bool {

@@ -13,6 +13,10 @@ struct Apply: ParsableCommand {
     var dryRun = false
     @OptionGroup var home: HomeOptions
 
+    func validate() throws {
+        try files.requireFiles()
+    }
+
     func run() throws {
         let documents = try files.load()
         let store = try home.openStore()

@@ -11,16 +11,13 @@ struct Delete: ParsableCommand {
     @Argument(help: ArgumentHelp("The kind, then one or more names (or use -f).", valueName: "kind name"),
               completion: .list(ManifestKind.allCases.map(\.plural)))
     var target: [String] = []
-    @Option(name: [.customShort("f"), .long],
-            help: ArgumentHelp("Delete the objects a manifest file, folder or - (stdin) defines.", valueName: "path"),
-            completion: .file(extensions: ["yaml", "yml"]))
-    var filename: [String] = []
+    @OptionGroup var files: FileOptions
     @Flag(help: "Show what would be deleted, without writing.")
     var dryRun = false
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
-        switch (target.isEmpty, filename.isEmpty) {
+        switch (target.isEmpty, files.filename.isEmpty) {
         case (true, true): throw ValidationError("Name what to delete: lumenctl delete KIND NAME, or lumenctl delete -f PATH.")
         case (false, false): throw ValidationError("Use either KIND NAME or -f PATH, not both.")
         case (false, true):
@@ -35,12 +32,10 @@ struct Delete: ParsableCommand {
     func run() throws {
         let ids: [ManifestID]
         let source: String
-        if filename.isEmpty, let kind = ManifestKind(cliName: target[0]) {
+        if files.filename.isEmpty, let kind = ManifestKind(cliName: target[0]) {
             ids = target.dropFirst().map { ManifestID(kind, $0) }
             source = ids.map(\.description).joined(separator: ", ")
         } else {
-            var files = FileOptions()
-            files.filename = filename
             ids = try files.load().map { $0.manifest.id }
             source = files.source
         }

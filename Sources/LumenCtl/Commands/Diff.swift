@@ -12,6 +12,10 @@ struct Diff: ParsableCommand {
     var exitCode = false
     @OptionGroup var home: HomeOptions
 
+    func validate() throws {
+        try files.requireFiles()
+    }
+
     func run() throws {
         let documents = try files.load()
         let console = Console.current

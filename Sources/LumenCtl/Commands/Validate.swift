@@ -11,6 +11,10 @@ struct Validate: ParsableCommand {
     @OptionGroup var files: FileOptions
     @OptionGroup var home: HomeOptions
 
+    func validate() throws {
+        try files.requireFiles()
+    }
+
     func run() throws {
         let documents = try files.load()
         var state: [ManifestID: Manifest] = [:]

@@ -18,10 +18,11 @@ enum LineDiff {
         while i < n || j < m {
             if i < n, j < m, old[i] == new[j] {
                 edits.append(.same(old[i])); i += 1; j += 1
-            } else if j < m, i == n || lengths[i][j + 1] >= lengths[i + 1][j] {
-                edits.append(.added(new[j])); j += 1
-            } else {
+            } else if i < n, j == m || lengths[i + 1][j] >= lengths[i][j + 1] {
+                // Removals before additions, as unified diffs show them.
                 edits.append(.removed(old[i])); i += 1
+            } else {
+                edits.append(.added(new[j])); j += 1
             }
         }
         return edits

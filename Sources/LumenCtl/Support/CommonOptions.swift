@@ -31,7 +31,8 @@ struct FileOptions: ParsableArguments {
     @Flag(name: [.customShort("R"), .long], help: "Read folders named by -f recursively.")
     var recursive = false
 
-    func validate() throws {
+    /// Commands that need input call this from their own `validate()`; `delete` takes names instead.
+    func requireFiles() throws {
         if filename.isEmpty { throw ValidationError("Missing -f PATH: name a manifest file, a folder, or - for stdin.") }
     }
 

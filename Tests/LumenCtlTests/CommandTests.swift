@@ -1,0 +1,188 @@
+import Foundation
+import LumenTestSupport
+import Testing
+
+/// `lumenctl` run in-process against a temporary home: output formats and exit codes.
+@Suite struct CommandTests {
+    @Test func applyGetDescribeAndFormats() throws {
+        try withTemporaryDirectory { home in
+            let file = try writeFile(home, "m.yaml", Fixtures.minimal)
+            let apply = lumenctl(["apply", "-f", file], home: home)
+            #expect(apply.exitCode == 0, "\(apply)")
+            #expect(apply.output == """
+                provider/openai created
+                model/gpt-4o-mini created
+                route/auto created
+                Applied revision 1: 3 created.
+
+                """)
+
+            let table = lumenctl(["get", "routes"], home: home)
+            #expect(table.output == """
+                NAME  STRATEGY            CANDIDATES   QUALITY BAR  MAX $/REQ  REVISION
+                auto  cheapest-qualified  gpt-4o-mini  0.3          -          1
+
+                """)
+            #expect(lumenctl(["get", "rt"], home: home).output == table.output)
+            #expect(lumenctl(["get", "Route"], home: home).output == table.output)
+            #expect(lumenctl(["get", "route", "-o", "wide"], home: home).output.contains("RETENTION"))
+
+            let json = lumenctl(["get", "models", "-o", "json"], home: home)
+            let list = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+            #expect(list?["kind"] as? String == "List")
+            let items = try #require(list?["items"] as? [[String: Any]])
+            #expect((items.first?["metadata"] as? [String: Any])?["name"] as? String == "gpt-4o-mini")
+
+            let yaml = lumenctl(["get", "model", "gpt-4o-mini", "-o", "yaml"], home: home)
+            #expect(yaml.output.hasPrefix("apiVersion: lumen.ai/v1\nkind: Model\nmetadata:\n  name: gpt-4o-mini\nspec:\n  provider: openai\n  upstreamModel: gpt-4o-mini\n"))
+            // What get -o yaml prints applies back unchanged.
+            let echo = lumenctl(["apply", "-f", "-"], home: home, stdin: yaml.output)
+            #expect(echo.output == "model/gpt-4o-mini unchanged\nNo changes; the store stays at revision 1.\n")
+
+            let describe = lumenctl(["describe", "model", "gpt-4o-mini"], home: home)
+            #expect(describe.exitCode == 0)
+            #expect(describe.output.contains("Refers to:  provider/openai"))
+            #expect(describe.output.contains("Used by:    route/auto"))
+            #expect(describe.output.contains("contextWindow: 128000"))
+
+            let all = lumenctl(["get", "all"], home: home)
+            #expect(all.output.contains("provider/openai") && all.output.contains("route/auto"))
+        }
+    }
+
+    @Test func exitCodesForFailureAndUsage() throws {
+        try withTemporaryDirectory { home in
+            let missing = lumenctl(["get", "route", "nope"], home: home)
+            #expect(missing.exitCode == 1)
+            #expect(missing.error == "Error: route/nope not found; list what exists with: lumenctl get routes\n")
+
+            let unknownKind = lumenctl(["get", "widgets"], home: home)
+            #expect(unknownKind.exitCode == 64)
+            #expect(unknownKind.error.contains("Unknown kind 'widgets'"))
+
+            #expect(lumenctl(["apply"], home: home).exitCode == 64)
+            #expect(lumenctl(["frobnicate"], home: home).exitCode == 64)
+            #expect(lumenctl(["rollback", "0"], home: home).exitCode == 64)
+            #expect(lumenctl(["delete", "route"], home: home).exitCode == 64)
+
+            let badFile = lumenctl(["apply", "-f", home + "/none.yaml"], home: home)
+            #expect(badFile.exitCode == 1)
+            #expect(badFile.error == "Error: 1 error; nothing was changed:\n  \(home)/none.yaml: no such file or folder; check the path given to -f\n")
+            #expect(!FileManager.default.fileExists(atPath: home + "/control.db"))
+
+            let help = lumenctl(["--help"], home: home)
+            #expect(help.exitCode == 0 && help.output.contains("SUBCOMMANDS"))
+        }
+    }
+
+    @Test func badInputChangesNothing() throws {
+        try withTemporaryDirectory { home in
+            let good = try writeFile(home, "good.yaml", Fixtures.minimal)
+            #expect(lumenctl(["apply", "-f", good], home: home).exitCode == 0)
+            let before = lumenctl(["get", "all", "-o", "json"], home: home).output
+            let inputs: [String: String] = [
+                "malformed.yaml": "apiVersion: lumen.ai/v1\nkind: Route\nspec: {candidates: [a\n",
+                "tabs.yaml": "apiVersion: lumen.ai/v1\nkind: Node\nmetadata:\n\tname: a\n",
+                "empty.yaml": "",
+                "kind.yaml": "apiVersion: lumen.ai/v1\nkind: Gateway\nmetadata: {name: a}\nspec: {}\n",
+                "version.yaml": Fixtures.minimal.replacingOccurrences(of: "lumen.ai/v1", with: "lumen.ai/v0"),
+                "dangling.yaml": Fixtures.minimal.components(separatedBy: "---\n")[2]
+                    .replacingOccurrences(of: "[gpt-4o-mini]", with: "[gpt-5]"),
+                "duplicate.yaml": Fixtures.minimal + "---\n" + Fixtures.minimal.components(separatedBy: "---\n")[2],
+            ]
+            for (name, text) in inputs.sorted(by: { $0.key < $1.key }) {
+                let path = try writeFile(home, name, text)
+                let result = lumenctl(["apply", "-f", path], home: home)
+                #expect(result.exitCode == 1, "\(name): \(result)")
+                #expect(result.error.hasPrefix("Error: "), "\(name): \(result.error)")
+                #expect(result.error.contains("nothing was changed:\n  \(path)"), "\(name): \(result.error)")
+                #expect(result.output.isEmpty)
+            }
+            var latin1 = Data("apiVersion: lumen.ai/v1\nkind: Node\nmetadata: {name: caf".utf8)
+            latin1.append(0xE9)
+            try latin1.write(to: URL(fileURLWithPath: home + "/latin1.yaml"))
+            #expect(lumenctl(["apply", "-f", home + "/latin1.yaml"], home: home).error.contains("not UTF-8"))
+            #expect(lumenctl(["get", "all", "-o", "json"], home: home).output == before)
+            #expect(lumenctl(["history", "-o", "json"], home: home).output.contains("\"revision\": 1"))
+            #expect(!lumenctl(["history", "-o", "json"], home: home).output.contains("\"revision\": 2"))
+        }
+    }
+
+    @Test func diffShowsUnifiedChangesAndColoursOnlyOnATerminal() throws {
+        try withTemporaryDirectory { home in
+            let file = try writeFile(home, "m.yaml", Fixtures.minimal)
+            _ = lumenctl(["apply", "-f", file], home: home)
+            let changed = try writeFile(home, "c.yaml", Fixtures.minimal.replacingOccurrences(of: "qualityBar: 0.3", with: "qualityBar: 0.5"))
+            let diff = lumenctl(["diff", "-f", changed], home: home)
+            #expect(diff.exitCode == 0)
+            #expect(diff.output == """
+                --- route/auto (stored)
+                +++ route/auto (\(changed))
+                @@ -6,7 +6,7 @@
+                   candidates:
+                   - gpt-4o-mini
+                   strategy: cheapest-qualified
+                -  qualityBar: 0.3
+                +  qualityBar: 0.5
+                   onNoCandidate: best-effort
+                   failover:
+                     maxAttempts: 3
+
+                """)
+            #expect(lumenctl(["diff", "-f", changed, "--exit-code"], home: home).exitCode == 1)
+            #expect(lumenctl(["diff", "-f", file, "--exit-code"], home: home).exitCode == 0)
+            let coloured = lumenctl(["diff", "-f", changed], home: home, terminal: true)
+            #expect(coloured.output.contains("\u{1B}[31m-  qualityBar: 0.3"))
+            let noColor = lumenctl(["diff", "-f", changed], home: home, terminal: true, environment: ["NO_COLOR": "1"])
+            #expect(noColor.output == diff.output)
+        }
+    }
+
+    @Test func deleteHistoryAndRollback() throws {
+        try withTemporaryDirectory { home in
+            let file = try writeFile(home, "m.yaml", Fixtures.minimal)
+            _ = lumenctl(["apply", "-f", file], home: home)
+            let refused = lumenctl(["delete", "provider", "openai"], home: home)
+            #expect(refused.exitCode == 1)
+            #expect(refused.error.contains("model/gpt-4o-mini: spec.provider: provider/openai does not exist"))
+
+            let dry = lumenctl(["delete", "-f", file, "--dry-run"], home: home)
+            #expect(dry.output.hasSuffix("Dry run against revision 1: 3 deleted; nothing was written.\n"))
+            let deleted = lumenctl(["delete", "-f", file], home: home)
+            #expect(deleted.output.hasSuffix("Deleted in revision 2: 3 deleted.\n"), "\(deleted)")
+            #expect(lumenctl(["get", "routes"], home: home).error.hasPrefix("No routes found"))
+
+            let history = lumenctl(["history"], home: home)
+            #expect(history.output.split(separator: "\n").count == 3)
+            #expect(history.output.contains("delete") && history.output.contains("+3 ~0 -0"))
+            let objectHistory = lumenctl(["history", "route", "auto"], home: home)
+            #expect(objectHistory.output.contains("created") && objectHistory.output.contains("deleted"))
+
+            let rollback = lumenctl(["rollback", "1"], home: home)
+            #expect(rollback.exitCode == 0)
+            #expect(rollback.output.hasSuffix("Rolled back to revision 1 as revision 3: 3 created.\n"))
+            #expect(lumenctl(["get", "route", "auto"], home: home).exitCode == 0)
+            let unknown = lumenctl(["rollback", "42"], home: home)
+            #expect(unknown.error == "Error: revision 42 does not exist; revisions run from 1 to 3; see lumenctl history\n")
+        }
+    }
+
+    @Test func validateChecksWithoutWriting() throws {
+        try withTemporaryDirectory { home in
+            let file = try writeFile(home, "m.yaml", Fixtures.minimal)
+            let result = lumenctl(["validate", "-f", file], home: home)
+            #expect(result.output == "Valid: 3 manifests (1 provider, 1 model, 1 route).\n")
+            #expect(!FileManager.default.fileExists(atPath: home + "/control.db"))
+        }
+    }
+
+    @Test func theShippedManifestsAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try withTemporaryDirectory { home in
+            for folder in ["manifests", "manifests/quickstart"] {
+                let result = lumenctl(["validate", "-f", root.appendingPathComponent(folder).path], home: home)
+                #expect(result.exitCode == 0, "\(folder): \(result)")
+            }
+        }
+    }
+}

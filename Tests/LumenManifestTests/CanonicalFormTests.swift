@@ -40,6 +40,7 @@ import Testing
             let again = try #require(try ManifestParser.parse(document.manifest.canonicalYAML, file: "again.yaml").first)
             #expect(again.manifest == document.manifest)
             #expect(try Manifest(canonicalJSON: document.manifest.canonicalJSON) == document.manifest)
+            #expect(try ManifestValue(json: document.manifest.canonicalJSON) == document.manifest.canonicalValue)
         }
     }
 
@@ -48,6 +49,17 @@ import Testing
         let model = try ManifestParser.parse(yaml, file: "m.yaml")[1].manifest
         #expect(model.canonicalJSON.contains("\"inputPerMTok\":0.1000000000000000055511"))
         #expect(model.canonicalJSON.contains("\"cachedInputPerMTok\":0.1000000000000000055511"))
+    }
+
+    @Test func storedJSONParsesBackWithOrderAndEscapes() throws {
+        let value = ManifestValue.map([
+            .init("z", .string("quote \" backslash \\ tab \t é 🚀 \u{01}")), .init("a", .number("0.1000000000000000055511")),
+            .init("list", .list([.bool(true), .null, .map([])])),
+        ])
+        #expect(try ManifestValue(json: value.json(pretty: false)) == value)
+        #expect(try ManifestValue(json: value.json()) == value)
+        #expect(throws: ManifestValue.JSONSyntaxError.self) { try ManifestValue(json: "{\"a\": }") }
+        #expect(throws: ManifestValue.JSONSyntaxError.self) { try ManifestValue(json: "[1, 2") }
     }
 
     @Test func durationsParseAndPrintCanonically() {

@@ -21,6 +21,25 @@ import Testing
 
         """
 
+    @Test func errorsComeInReadingOrder() {
+        let yaml = """
+            apiVersion: lumen.ai/v1
+            kind: Route
+            metadata:
+              name: auto
+            spec:
+              candidates: [gpt-4o-mini, gpt-4.1]
+              qualityBaar: 0.4
+              budget: {maxCostPerRequest: $0.25}
+              slo: {ttftP95: 800}
+            """
+        #expect(errors(yaml, file: "routes.yaml") == [
+            #"routes.yaml:7:3: spec.qualityBaar: unknown field; did you mean "qualityBar"?"#,
+            "routes.yaml:8:31: spec.budget.maxCostPerRequest: expected an amount in USD such as 0.15 or 2.50 (no sign or currency symbol), got $0.25",
+            "routes.yaml:9:18: spec.slo.ttftP95: expected a duration such as 500ms, 2s, 10m or 1h, got 800",
+        ])
+    }
+
     @Test func unknownFieldSuggestsTheClosestName() {
         let yaml = """
             apiVersion: lumen.ai/v1
@@ -172,8 +191,8 @@ import Testing
               strategy: weighted
             """
         #expect(errors(yaml) == [
-            #"t.yaml:6:19: spec.candidates[1]: model "a" is listed twice; list each candidate once"#,
             "t.yaml:6:3: spec.traffic: required field is missing (strategy weighted needs traffic percentages per candidate)",
+            #"t.yaml:6:19: spec.candidates[1]: model "a" is listed twice; list each candidate once"#,
         ])
     }
 

@@ -58,11 +58,11 @@ import Testing
             let result = try store.rollback(to: 1)
             #expect(result.revision == 4)
             #expect(result.changes.map(\.kind) == [.deleted, .deleted])
-            #expect(try store.objects().map(\.manifest.id.description) == ["provider/openai"])
+            #expect(try store.objects().map(\.id.description) == ["provider/openai"])
             let back = try store.rollback(to: 2)
             #expect(back.revision == 5)
             let route = try #require(try store.object(ManifestID(.route, "auto")))
-            guard case .route(let spec) = route.manifest.spec else { Issue.record("not a route"); return }
+            guard case .route(let spec) = try route.manifest().spec else { Issue.record("not a route"); return }
             #expect(spec.qualityBar == 0.3)
             #expect(try store.revisions().last?.rollbackOf == 2)
             #expect(try store.rollback(to: 5).revision == nil)

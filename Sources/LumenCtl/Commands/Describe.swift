@@ -17,7 +17,7 @@ struct Describe: ParsableCommand {
         let id = ManifestID(kind.kind, name)
         guard let store = try home.existingStore(), let object = try store.object(id) else { throw NotFound(id: id) }
         let console = Console.current
-        let manifest = object.manifest
+        let manifest = try object.manifest()
         var out = ""
         out += "Name:       \(manifest.name)\n"
         out += "Kind:       \(manifest.kind.rawValue)\n"
@@ -27,7 +27,7 @@ struct Describe: ParsableCommand {
 
         let all = try store.objects()
         let refersTo = manifest.references.map(\.target.description)
-        let referredBy = all.filter { other in other.manifest.references.contains { $0.target == id } }.map(\.manifest.id.description)
+        let referredBy = try all.filter { other in try other.manifest().references.contains { $0.target == id } }.map(\.id.description)
         out += "Refers to:  \(refersTo.isEmpty ? "<none>" : uniqueInOrder(refersTo).joined(separator: ", "))\n"
         out += "Used by:    \(referredBy.isEmpty ? "<none>" : referredBy.joined(separator: ", "))\n"
         out += "Spec:\n"

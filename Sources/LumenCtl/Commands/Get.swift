@@ -32,7 +32,7 @@ struct Get: ParsableCommand {
         if let name, let manifestKind {
             let id = ManifestID(manifestKind, name)
             guard let object = try store?.object(id) else { throw NotFound(id: id) }
-            console.write(ObjectPresenter.render([object], format: output, single: true))
+            console.write(try ObjectPresenter.render([object], format: output, single: true))
             return
         }
         let objects = try store?.objects(kind: manifestKind) ?? []
@@ -40,7 +40,7 @@ struct Get: ParsableCommand {
             console.writeError("No \(manifestKind?.plural ?? "objects") found in \(home.path).\n")
             return
         }
-        console.write(ObjectPresenter.render(objects, format: output, single: false))
+        console.write(try ObjectPresenter.render(objects, format: output, single: false))
     }
 }
 

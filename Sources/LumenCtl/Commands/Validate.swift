@@ -18,7 +18,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         let documents = try files.load()
         var state: [ManifestID: Manifest] = [:]
-        for object in try home.existingStore()?.objects() ?? [] { state[object.manifest.id] = object.manifest }
+        for object in try home.existingStore()?.objects() ?? [] { state[object.id] = try object.manifest() }
         for document in documents { state[document.manifest.id] = document.manifest }
         let dangling = ManifestValidator.danglingReferences(in: state, documents: documents)
         guard dangling.isEmpty else { throw ManifestErrors(dangling) }

@@ -3,31 +3,31 @@ import LumenStore
 
 /// Renders stored objects as a table, JSON or YAML.
 enum ObjectPresenter {
-    static func render(_ objects: [StoredObject], format: OutputFormat, single: Bool) -> String {
+    static func render(_ objects: [StoredObject], format: OutputFormat, single: Bool) throws -> String {
         switch format {
         case .json:
-            if single, let object = objects.first { return object.manifest.canonicalValue.json() + "\n" }
+            if single, let object = objects.first { return try object.canonicalValue().json() + "\n" }
             return ManifestValue.map([
                 .init("apiVersion", .string(ManifestKind.apiVersion)),
                 .init("kind", .string("List")),
-                .init("items", .list(objects.map(\.manifest.canonicalValue))),
+                .init("items", .list(try objects.map { try $0.canonicalValue() })),
             ]).json() + "\n"
         case .yaml:
-            return objects.map(\.manifest.canonicalYAML).joined(separator: "---\n")
+            return try objects.map { try $0.canonicalValue().yaml() }.joined(separator: "---\n")
         case .table, .wide:
-            let byKind = Dictionary(grouping: objects, by: \.manifest.kind)
+            let byKind = Dictionary(grouping: objects, by: \.id.kind)
             let kinds = ManifestKind.allCases.filter { byKind[$0] != nil }
-            return kinds.map { kind in
-                table(kind, byKind[kind] ?? [], wide: format == .wide, prefixKind: kinds.count > 1).render()
+            return try kinds.map { kind in
+                try table(kind, byKind[kind] ?? [], wide: format == .wide, prefixKind: kinds.count > 1).render()
             }.joined(separator: "\n")
         }
     }
 
-    static func table(_ kind: ManifestKind, _ objects: [StoredObject], wide: Bool, prefixKind: Bool) -> Table {
+    static func table(_ kind: ManifestKind, _ objects: [StoredObject], wide: Bool, prefixKind: Bool) throws -> Table {
         var table = Table(headers: ["NAME"] + headers(kind, wide: wide) + ["REVISION"])
         for object in objects {
-            let name = prefixKind ? object.manifest.id.description : object.manifest.name
-            table.rows.append([name] + cells(object.manifest.spec, wide: wide) + [String(object.revision)])
+            let name = prefixKind ? object.id.description : object.id.name
+            table.rows.append([name] + cells(try object.manifest().spec, wide: wide) + [String(object.revision)])
         }
         return table
     }

@@ -82,6 +82,11 @@ extension ManifestValue {
 
     private static func needsQuotes(_ text: String) -> Bool {
         if reservedWords.contains(text.lowercased()) { return true }
+        // Fast path for names and identifiers, the common case: a letter, then letters, digits, `-._/`.
+        if let head = text.utf8.first, isASCIILetter(head),
+           text.utf8.allSatisfy({ isASCIILetter($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || "-._/".utf8.contains($0) }) {
+            return false
+        }
         guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return true }
         if first == " " || last == " " { return true }
         if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) {
@@ -94,6 +99,10 @@ extension ManifestValue {
         if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{7F}" }) { return true }
         if Double(text) != nil || looksLikeNumber(text) { return true }
         return false
+    }
+
+    private static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
     }
 
     private static func looksLikeNumber(_ text: String) -> Bool {

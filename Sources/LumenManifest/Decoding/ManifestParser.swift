@@ -39,7 +39,15 @@ public enum ManifestParser {
                 message: "no manifests in this file; it must hold at least one document with apiVersion, kind, metadata and spec"
             ))
         }
-        guard sink.diagnostics.isEmpty else { throw ManifestErrors(sink.diagnostics) }
+        guard sink.diagnostics.isEmpty else {
+            // In reading order, whatever order the checks ran in.
+            let ordered = sink.diagnostics.enumerated().sorted { lhs, rhs in
+                let left = lhs.element.location.map { ($0.line, $0.column) } ?? (0, 0)
+                let right = rhs.element.location.map { ($0.line, $0.column) } ?? (0, 0)
+                return left != right ? left < right : lhs.offset < rhs.offset
+            }
+            throw ManifestErrors(ordered.map(\.element))
+        }
         return documents
     }
 

@@ -1,10 +1,21 @@
 public import LumenManifest
 
-/// An object as stored: its manifest and the revision that last changed it.
+/// An object as stored: its canonical JSON and the revision that last changed it.
+/// The body is decoded only when asked, so listing many objects as JSON or YAML stays cheap.
 public struct StoredObject: Sendable {
-    public var manifest: Manifest
+    public var id: ManifestID
+    public var body: String
     public var revision: Int
     public var updatedAt: String
+
+    public func manifest() throws -> Manifest {
+        try Manifest(canonicalJSON: body)
+    }
+
+    /// The canonical tree, read straight from the stored JSON.
+    public func canonicalValue() throws -> ManifestValue {
+        try ManifestValue(json: body)
+    }
 }
 
 /// One entry of `lumenctl history`.

@@ -76,19 +76,19 @@ public final class ControlStore: Sendable {
                 sql += " AND o.kind = ?"
                 arguments = [kind.rawValue]
             }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY o.kind, o.name", arguments: arguments).map { row in
-                StoredObject(manifest: try Manifest(canonicalJSON: row["body"]), revision: row["revision"], updatedAt: row["createdAt"])
-            }.sorted { $0.manifest.id < $1.manifest.id }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                try Self.storedObject(row)
+            }.sorted { $0.id < $1.id }
         }
     }
 
     public func object(_ id: ManifestID) throws -> StoredObject? {
         try read { db in
             let row = try Row.fetchOne(db, sql: """
-                SELECT o.revision, o.body, r.createdAt FROM object o JOIN revision r ON r.id = o.revision
+                SELECT o.kind, o.name, o.revision, o.body, r.createdAt FROM object o JOIN revision r ON r.id = o.revision
                 WHERE o.kind = ? AND o.name = ? AND o.supersededBy IS NULL
                 """, arguments: [id.kind.rawValue, id.name])
-            return try row.map { StoredObject(manifest: try Manifest(canonicalJSON: $0["body"]), revision: $0["revision"], updatedAt: $0["createdAt"]) }
+            return try row.map(Self.storedObject)
         }
     }
 
@@ -127,6 +127,13 @@ public final class ControlStore: Sendable {
     /// `PRAGMA integrity_check`'s answer: `ok` for a sound file.
     public func integrityCheck() throws -> String {
         try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n") }
+    }
+
+    private static func storedObject(_ row: Row) throws -> StoredObject {
+        guard let kind = ManifestKind(rawValue: row["kind"]) else {
+            throw StoreError.io("control.db", "unknown kind \(String(describing: row["kind"])) in the object table")
+        }
+        return StoredObject(id: ManifestID(kind, row["name"]), body: row["body"], revision: row["revision"], updatedAt: row["createdAt"])
     }
 
     private static func revision(from row: Row) throws -> Revision {

@@ -1,0 +1,149 @@
+function __lumenctl_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __lumenctl_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __lumenctl_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __lumenctl_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __lumenctl_parse_tokens -S
+    set -l unparsed_tokens (__lumenctl_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'lumenctl'
+        __lumenctl_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'apply'
+            __lumenctl_parse_subcommand 0 'f/filename=+' 'R/recursive' 'dry-run' 'home=' 'version' 'h/help'
+        case 'diff'
+            __lumenctl_parse_subcommand 0 'f/filename=+' 'R/recursive' 'exit-code' 'home=' 'version' 'h/help'
+        case 'get'
+            __lumenctl_parse_subcommand 2 'o/output=' 'home=' 'version' 'h/help'
+        case 'describe'
+            __lumenctl_parse_subcommand 2 'home=' 'version' 'h/help'
+        case 'delete'
+            __lumenctl_parse_subcommand -r 1 'f/filename=+' 'R/recursive' 'dry-run' 'home=' 'version' 'h/help'
+        case 'history'
+            __lumenctl_parse_subcommand 2 'o/output=' 'home=' 'version' 'h/help'
+        case 'rollback'
+            __lumenctl_parse_subcommand 1 'dry-run' 'home=' 'version' 'h/help'
+        case 'validate'
+            __lumenctl_parse_subcommand 0 'f/filename=+' 'R/recursive' 'home=' 'version' 'h/help'
+        case 'help'
+            __lumenctl_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __lumenctl_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __lumenctl_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __lumenctl_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __lumenctl_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__lumenctl_tokens -p)
+    if test -z "$(__lumenctl_tokens -t)"
+        set -l index (count (__lumenctl_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'lumenctl' -f
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'apply' -d 'Validate manifests and store them as one new revision.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'diff' -d 'Show what applying manifests would change, as a unified diff of the canonical YAML.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'get' -d 'List objects of a kind, or show one.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'describe' -d 'Show one object in detail: its spec with defaults, what refers to it, and its history.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'delete' -d 'Delete objects by kind and name, or every object defined in manifest files, as one revision.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'history' -d 'List revisions, or the versions of one object.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'rollback' -d 'Make a past revision\'s state current again, written as a new revision.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'validate' -d 'Check manifests without writing anything.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply"' -s 'f' -l 'filename' -d 'A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.' -rfa '(set -l exts \'yaml\' \'yml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply" R recursive' -s 'R' -l 'recursive' -d 'Read folders named by -f recursively.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply" dry-run' -l 'dry-run' -d 'Validate and show what would change, without writing.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff"' -s 'f' -l 'filename' -d 'A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.' -rfa '(set -l exts \'yaml\' \'yml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" R recursive' -s 'R' -l 'recursive' -d 'Read folders named by -f recursively.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" exit-code' -l 'exit-code' -d 'Exit with 1 when there are differences (for scripts).'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl get" -eq 1' -fka 'providers models routes shadowtests nodes all'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl get" o output' -l 'output' -s 'o' -d 'Output format: table, wide, json or yaml.' -rfka 'table wide json yaml'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl get" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl get" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl get" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl describe" -eq 1' -fka 'providers models routes shadowtests nodes'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl describe" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl describe" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl describe" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl delete" -ge 1' -fka 'providers models routes shadowtests nodes'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl delete"' -s 'f' -l 'filename' -d 'A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.' -rfa '(set -l exts \'yaml\' \'yml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl delete" R recursive' -s 'R' -l 'recursive' -d 'Read folders named by -f recursively.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl delete" dry-run' -l 'dry-run' -d 'Show what would be deleted, without writing.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl delete" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl delete" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl delete" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl history" -eq 1' -fka 'providers models routes shadowtests nodes'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl history" o output' -l 'output' -s 'o' -d 'Output format: table, wide, json or yaml.' -rfka 'table wide json yaml'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl history" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl history" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl history" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl rollback" dry-run' -l 'dry-run' -d 'Show what would change, without writing.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl rollback" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl rollback" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl rollback" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl validate"' -s 'f' -l 'filename' -d 'A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.' -rfa '(set -l exts \'yaml\' \'yml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl validate" R recursive' -s 'R' -l 'recursive' -d 'Read folders named by -f recursively.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl validate" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl validate" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl validate" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl help" version' -l 'version' -d 'Show the version.'

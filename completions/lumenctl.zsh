@@ -1,0 +1,216 @@
+#compdef lumenctl
+
+__lumenctl_complete() {
+    local -ar non_empty_completions=("${@:#(|:*)}")
+    local -ar empty_completions=("${(M)@:#(|:*)}")
+    _describe -V '' non_empty_completions -- empty_completions -P $'\'\''
+}
+
+__lumenctl_custom_complete() {
+    local -a completions
+    completions=("${(@f)"$("${command_name}" "${@}" "${command_line[@]}")"}")
+    if [[ "${#completions[@]}" -gt 1 ]]; then
+        __lumenctl_complete "${completions[@]:0:-1}"
+    fi
+}
+
+__lumenctl_cursor_index_in_current_word() {
+    if [[ -z "${QIPREFIX}${IPREFIX}${PREFIX}" ]]; then
+        printf 0
+    else
+        printf %s "${#${(z)LBUFFER}[-1]}"
+    fi
+}
+
+_lumenctl() {
+    emulate -RL zsh -G
+    setopt extendedglob nullglob numericglobsort
+    unsetopt aliases banghist
+
+    local -xr SAP_SHELL=zsh
+    local -x SAP_SHELL_VERSION
+    SAP_SHELL_VERSION="$(builtin emulate zsh -c 'printf %s "${ZSH_VERSION}"')"
+    local -r SAP_SHELL_VERSION
+
+    local context state state_descr line
+    local -A opt_args
+
+    local -r command_name="${words[1]}"
+    local -ar command_line=("${words[@]}")
+    local -ir current_word_index="$((CURRENT - 1))"
+
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'apply:Validate manifests and store them as one new revision.'
+            'diff:Show what applying manifests would change, as a unified diff of the canonical YAML.'
+            'get:List objects of a kind, or show one.'
+            'describe:Show one object in detail: its spec with defaults, what refers to it, and its history.'
+            'delete:Delete objects by kind and name, or every object defined in manifest files, as one revision.'
+            'history:List revisions, or the versions of one object.'
+            'rollback:Make a past revision'\''s state current again, written as a new revision.'
+            'validate:Check manifests without writing anything.'
+            'help:Show subcommand help information.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        apply|diff|get|describe|delete|history|rollback|validate|help)
+            "_lumenctl_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_lumenctl_apply() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*'{-f,--filename}'[A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.]:path:_files -g '\''*.yaml *.yml'\'''
+        '(-R --recursive)'{-R,--recursive}'[Read folders named by -f recursively.]'
+        '--dry-run[Validate and show what would change, without writing.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_diff() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*'{-f,--filename}'[A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.]:path:_files -g '\''*.yaml *.yml'\'''
+        '(-R --recursive)'{-R,--recursive}'[Read folders named by -f recursively.]'
+        '--exit-code[Exit with 1 when there are differences (for scripts).]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_get() {
+    local -i ret=1
+    local -ar _kind=('providers' 'models' 'routes' 'shadowtests' 'nodes' 'all')
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        ':kind:{__lumenctl_complete "${_kind[@]}"}'
+        ':name:'
+        '(--output -o)'{--output,-o}'[Output format\: table, wide, json or yaml.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_describe() {
+    local -i ret=1
+    local -ar _kind=('providers' 'models' 'routes' 'shadowtests' 'nodes')
+    local -ar arg_specs=(
+        ':kind:{__lumenctl_complete "${_kind[@]}"}'
+        ':name:'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_delete() {
+    local -i ret=1
+    local -ar _kind name=('providers' 'models' 'routes' 'shadowtests' 'nodes')
+    local -ar arg_specs=(
+        '*:kind name:{__lumenctl_complete "${_kind name[@]}"}'
+        '*'{-f,--filename}'[A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.]:path:_files -g '\''*.yaml *.yml'\'''
+        '(-R --recursive)'{-R,--recursive}'[Read folders named by -f recursively.]'
+        '--dry-run[Show what would be deleted, without writing.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_history() {
+    local -i ret=1
+    local -ar _kind=('providers' 'models' 'routes' 'shadowtests' 'nodes')
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        ':kind:{__lumenctl_complete "${_kind[@]}"}'
+        ':name:'
+        '(--output -o)'{--output,-o}'[Output format\: table, wide, json or yaml.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_rollback() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':revision:'
+        '--dry-run[Show what would change, without writing.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_validate() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*'{-f,--filename}'[A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.]:path:_files -g '\''*.yaml *.yml'\'''
+        '(-R --recursive)'{-R,--recursive}'[Read folders named by -f recursively.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_help() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*:subcommands:'
+        '--version[Show the version.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+if [[ "${funcstack[1]}" = _lumenctl ]]; then
+    _lumenctl "${@}"
+else
+    compdef _lumenctl lumenctl
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test run: install what is missing, build, check generated files and the shipped
+# manifests, then run every test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh
+swift build --build-tests
+scripts/generate-docs.sh --check
+bin=$(swift build --show-bin-path)
+"$bin/lumenctl" validate -f manifests/ --home "$(mktemp -d)"
+"$bin/lumenctl" validate -f manifests/quickstart --home "$(mktemp -d)"
+swift test --skip-build

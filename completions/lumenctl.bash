@@ -256,11 +256,15 @@ _lumenctl_describe() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--home)
+    non_repeating_options=(--output -o --home)
     __lumenctl_offer_flags_options 2
 
     # Offer option value completions
     case "${prev}" in
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
     '--home')
         __lumenctl_add_completions -d
         return

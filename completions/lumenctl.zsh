@@ -53,7 +53,7 @@ _lumenctl() {
             'apply:Validate manifests and store them as one new revision.'
             'diff:Show what applying manifests would change, as a unified diff of the canonical YAML.'
             'get:List objects of a kind, or show one.'
-            'describe:Show one object in detail: its spec with defaults, what refers to it, and its history.'
+            'describe:Show one object in detail: its spec with defaults, what it refers to, what uses it, and its history.'
             'delete:Delete objects by kind and name, or every object defined in manifest files, as one revision.'
             'history:List revisions, or the versions of one object.'
             'rollback:Make a past revision'\''s state current again, written as a new revision.'
@@ -124,9 +124,11 @@ _lumenctl_get() {
 _lumenctl_describe() {
     local -i ret=1
     local -ar _kind=('providers' 'models' 'routes' 'shadowtests' 'nodes')
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
     local -ar arg_specs=(
         ':kind:{__lumenctl_complete "${_kind[@]}"}'
         ':name:'
+        '(--output -o)'{--output,-o}'[Output format\: table (readable text), wide, json or yaml.]:output:{__lumenctl_complete "${___output[@]}"}'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

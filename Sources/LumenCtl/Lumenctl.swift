@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Logging
 
 /// `lumenctl`: the operator CLI. Every command lives here so tests drive it in-process.
 public struct Lumenctl: ParsableCommand {
@@ -38,6 +39,18 @@ public struct Lumenctl: ParsableCommand {
                 }
                 return code
             }
+        }
+    }
+}
+
+extension Lumenctl {
+    /// Log lines go to stderr, one per event, at `LUMEN_LOG_LEVEL` (default `warning`).
+    public static func bootstrapLogging(environment: [String: String]) {
+        let level = environment["LUMEN_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
         }
     }
 }

@@ -102,6 +102,15 @@ import Testing
             latin1.append(0xE9)
             try latin1.write(to: URL(fileURLWithPath: home + "/latin1.yaml"))
             #expect(lumenctl(["apply", "-f", home + "/latin1.yaml"], home: home).error.contains("not UTF-8"))
+            let huge = home + "/huge.yaml"
+            #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: huge))
+            try handle.truncate(atOffset: 50 * 1024 * 1024)
+            try handle.close()
+            #expect(lumenctl(["apply", "-f", huge], home: home).error
+                == "Error: 1 error; nothing was changed:\n  \(huge): this file is 50.0 MiB; a manifest file may be at most 8 MiB: split it into several files\n")
+            let hugeStdin = lumenctl(["apply", "-f", "-"], home: home, stdin: String(repeating: "# padding\n", count: 900_000))
+            #expect(hugeStdin.error.contains("<stdin>: this file is too large; a manifest file may be at most 8 MiB"))
             #expect(lumenctl(["get", "all", "-o", "json"], home: home).output == before)
             #expect(lumenctl(["history", "-o", "json"], home: home).output.contains("\"revision\": 1"))
             #expect(!lumenctl(["history", "-o", "json"], home: home).output.contains("\"revision\": 2"))
@@ -164,6 +173,32 @@ import Testing
             #expect(lumenctl(["get", "route", "auto"], home: home).exitCode == 0)
             let unknown = lumenctl(["rollback", "42"], home: home)
             #expect(unknown.error == "Error: revision 42 does not exist; revisions run from 1 to 3; see lumenctl history\n")
+        }
+    }
+
+    @Test func previewsNeverCreateAStore() throws {
+        try withTemporaryDirectory { home in
+            let file = try writeFile(home, "m.yaml", Fixtures.minimal)
+            let dry = lumenctl(["apply", "-f", file, "--dry-run"], home: home)
+            #expect(dry.output.hasSuffix("Dry run against an empty store: 3 created; nothing was written.\n"), "\(dry)")
+            #expect(lumenctl(["diff", "-f", file], home: home).output.contains("+++ route/auto"))
+            let rollback = lumenctl(["rollback", "1"], home: home)
+            #expect(rollback.exitCode == 1)
+            #expect(rollback.error == "Error: nothing has been applied in \(home) yet; apply manifests first with lumenctl apply -f PATH\n")
+            #expect(!FileManager.default.fileExists(atPath: home + "/control.db"))
+        }
+    }
+
+    @Test func describeAsJSON() throws {
+        try withTemporaryDirectory { home in
+            let file = try writeFile(home, "m.yaml", Fixtures.minimal)
+            _ = lumenctl(["apply", "-f", file], home: home)
+            let result = lumenctl(["describe", "provider", "openai", "-o", "json"], home: home)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            #expect(object["usedBy"] as? [String] == ["model/gpt-4o-mini"])
+            #expect(object["refersTo"] as? [String] == [])
+            #expect(object["revision"] as? Int == 1)
+            #expect((object["history"] as? [[String: Any]])?.first?["change"] as? String == "created")
         }
     }
 

@@ -19,8 +19,9 @@ struct Apply: ParsableCommand {
 
     func run() throws {
         let documents = try files.load()
-        let store = try home.openStore()
-        let result = try store.apply(documents, source: files.source, dryRun: dryRun)
+        let result = dryRun
+            ? try ChangePreview.apply(documents, home: home, source: files.source)
+            : try home.openStore().apply(documents, source: files.source)
         ChangeReport.print(result, verb: "Applied")
     }
 }

@@ -39,7 +39,7 @@ struct Delete: ParsableCommand {
             ids = try files.load().map { $0.manifest.id }
             source = files.source
         }
-        guard let store = try home.existingStore() else { throw NotFound(id: ids[0]) }
+        guard let store = try home.existingStore() else { throw CommandFailure.notFound(ids[0]) }
         ChangeReport.print(try store.delete(ids, source: source, dryRun: dryRun), verb: "Deleted in")
     }
 }

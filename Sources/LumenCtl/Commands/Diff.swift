@@ -19,18 +19,7 @@ struct Diff: ParsableCommand {
     func run() throws {
         let documents = try files.load()
         let console = Console.current
-        let result: ChangeResult
-        if let store = try home.existingStore() {
-            result = try store.apply(documents, source: files.source, dryRun: true)
-        } else {
-            // No store yet: everything is new, but references must still resolve within the files.
-            let state = Dictionary(documents.map { ($0.manifest.id, $0.manifest) }, uniquingKeysWith: { $1 })
-            let dangling = ManifestValidator.danglingReferences(in: state, documents: documents)
-            guard dangling.isEmpty else { throw ManifestErrors(dangling) }
-            result = ChangeResult(
-                changes: documents.map { Change(id: $0.manifest.id, kind: .created, before: nil, after: $0.manifest) },
-                revision: nil, baseRevision: nil, dryRun: true)
-        }
+        let result = try ChangePreview.apply(documents, home: home, source: files.source)
         for change in result.changes where change.kind != .unchanged {
             let oldLabel = change.before == nil ? "/dev/null" : "\(change.id) (stored)"
             let newLabel = change.after == nil ? "/dev/null" : "\(change.id) (\(files.source))"

@@ -31,7 +31,7 @@ struct Get: ParsableCommand {
         let store = try home.existingStore()
         if let name, let manifestKind {
             let id = ManifestID(manifestKind, name)
-            guard let object = try store?.object(id) else { throw NotFound(id: id) }
+            guard let object = try store?.object(id) else { throw CommandFailure.notFound(id) }
             console.write(try ObjectPresenter.render([object], format: output, single: true))
             return
         }
@@ -41,13 +41,5 @@ struct Get: ParsableCommand {
             return
         }
         console.write(try ObjectPresenter.render(objects, format: output, single: false))
-    }
-}
-
-struct NotFound: Error, CustomStringConvertible {
-    var id: ManifestID
-
-    var description: String {
-        "\(id) not found; list what exists with: lumenctl get \(id.kind.plural)"
     }
 }

@@ -26,7 +26,7 @@ struct History: ParsableCommand {
         if let kind, let name {
             let id = ManifestID(kind.kind, name)
             let events = try store?.history(of: id) ?? []
-            guard !events.isEmpty else { throw NotFound(id: id) }
+            guard !events.isEmpty else { throw CommandFailure.notFound(id) }
             let values = events.map { event in
                 ManifestValue.map([
                     .init("revision", .number(String(event.revision))), .init("time", .string(event.createdAt)),

@@ -17,7 +17,7 @@ struct Rollback: ParsableCommand {
     }
 
     func run() throws {
-        let store = try home.openStore()
+        guard let store = try home.existingStore() else { throw CommandFailure.emptyStore(home.path) }
         ChangeReport.print(try store.rollback(to: revision, dryRun: dryRun), verb: "Rolled back to revision \(revision) as")
     }
 }

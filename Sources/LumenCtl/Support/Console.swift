@@ -1,4 +1,5 @@
 public import Foundation
+import LumenManifest
 import Synchronization
 
 /// Where a command writes and what it knows of its environment. Tests run commands with a
@@ -20,7 +21,8 @@ public final class Console: Sendable {
         Console(
             environment: ProcessInfo.processInfo.environment,
             isTerminal: isatty(STDOUT_FILENO) == 1,
-            standardInput: { FileHandle.standardInput.readDataToEndOfFile() },
+            // Bounded: input past the manifest size limit is refused, not buffered.
+            standardInput: { FileHandle.standardInput.readData(ofLength: ManifestLoader.maxFileBytes + 1) },
             sink: .process
         )
     }

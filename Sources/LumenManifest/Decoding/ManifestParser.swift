@@ -147,7 +147,7 @@ public enum ManifestParser {
 extension ValueReader {
     func manifestKind() -> ManifestKind? {
         guard case .scalar(let scalar) = node, let kind = ManifestKind(rawValue: scalar.string) else {
-            var message = "unknown kind \(node.shortDescription); expected one of \(ManifestParser.kindList)"
+            var message = "unknown kind \"\(node.shortDescription)\"; expected one of \(ManifestParser.kindList)"
             if case .scalar(let scalar) = node,
                let suggestion = closestMatch(to: scalar.string, among: ManifestKind.allCases.map(\.rawValue)) {
                 message = "unknown kind \"\(scalar.string)\"; did you mean \"\(suggestion)\"? (expected one of \(ManifestParser.kindList))"

@@ -80,16 +80,15 @@ public struct Deployment: Codable, Sendable, Hashable {
         let model = object.optional("model") { $0.string(expected: "a model file path") }
         let command = object.optional("command") { $0.commandTemplate() }
         let args = object.optional("args") { $0.list { $0.string() } }
-        switch engine {
-        case .builtin where model == nil && !object.has("model"):
+        if engine == .builtin && !object.has("model") {
             object.scope.report(object.node, object.path.appending("model"), "required field is missing (expected the GGUF file engine builtin serves)")
-        case .process where command == nil && !object.has("command"):
+        }
+        if engine == .process && !object.has("command") {
             object.scope.report(object.node, object.path.appending("command"),
                                 "required field is missing (expected a command template with {port}, e.g. \"vllm serve {model} --port {port}\")")
-        case .builtin?, .sim?:
-            if object.has("command") { object.report("command", "command applies only to engine process") }
-        default:
-            break
+        }
+        if let engine, engine != .process, object.has("command") {
+            object.report("command", "command applies only to engine process; engine \(engine.rawValue) is started by the agent itself")
         }
 
         let replicas = object.nested("replicas") { fields -> Replicas? in

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 public import LumenManifest
 
 extension ControlStore {
@@ -114,6 +115,10 @@ extension ControlStore {
                 }
             }
             guard let result else { throw StoreError.io(path, "the transaction ended without a result") }
+            logger.info("\(action.rawValue) \(result.revision.map { "wrote revision \($0)" } ?? "wrote nothing")", metadata: [
+                "source": "\(source)", "dryRun": "\(dryRun)", "created": "\(result.count(.created))",
+                "configured": "\(result.count(.configured))", "deleted": "\(result.count(.deleted))",
+            ])
             return result
         } catch let error as StoreError {
             throw error

@@ -1,18 +1,21 @@
 public import Foundation
 import GRDB
 public import LumenManifest
+public import Logging
 
 /// The control plane's desired state in SQLite: every apply, delete and rollback is one
 /// transaction that writes one new revision; past versions are kept for history and rollback.
 public final class ControlStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    let logger: Logger
 
     /// How long a writer waits for another process's transaction before reporting the store busy.
     public static let busyTimeout: TimeInterval = 10
 
     /// Opens (creating when needed) `control.db` in `home`.
-    public init(home: String) throws {
+    public init(home: String, logger: Logger = Logger(label: "lumen.store")) throws {
+        self.logger = logger
         do {
             try FileManager.default.createDirectory(
                 atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -29,7 +32,10 @@ public final class ControlStore: Sendable {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             let migrator = ControlSchema.migrator
             if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) { throw StoreError.newerSchema(path) }
+            let before = try pool.read { db in try migrator.appliedIdentifiers(db) }
             try migrator.migrate(pool)
+            let migrated = migrator.migrations.filter { !before.contains($0) }
+            logger.debug("opened control store", metadata: ["path": "\(path)", "migrated": "\(migrated.joined(separator: ","))"])
         } catch let error as StoreError {
             throw error
         } catch {
@@ -38,10 +44,10 @@ public final class ControlStore: Sendable {
     }
 
     /// Opens the store in `home` only if it exists, so read commands never create one.
-    public static func openExisting(home: String) throws -> ControlStore? {
+    public static func openExisting(home: String, logger: Logger = Logger(label: "lumen.store")) throws -> ControlStore? {
         let file = (home as NSString).appendingPathComponent("control.db")
         guard FileManager.default.fileExists(atPath: file) else { return nil }
-        return try ControlStore(home: home)
+        return try ControlStore(home: home, logger: logger)
     }
 
     static func translate(_ error: any Error, path: String) -> any Error {

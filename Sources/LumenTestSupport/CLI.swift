@@ -40,8 +40,8 @@ public final class LumenctlProcess: @unchecked Sendable {
         let id = UUID().uuidString.prefix(8)
         outputPath = (scratch as NSString).appendingPathComponent("out-\(id)")
         errorPath = (scratch as NSString).appendingPathComponent("err-\(id)")
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
-        FileManager.default.createFile(atPath: errorPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: lumenctlExecutable)
         process.arguments = arguments + ["--home", home]
         var environment = ProcessInfo.processInfo.environment

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A fresh folder under the system temp directory, removed when the body returns.
 public func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {

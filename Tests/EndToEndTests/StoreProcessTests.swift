@@ -35,17 +35,22 @@ import Testing
             let home = dir + "/home"
             let sets = (0..<2).map { Fixtures.largeManifestSet(routes: 1000, models: 200, revision: $0) }
             let files = try sets.enumerated().map { try writeFile(dir, "set\($0.offset).yaml", $0.element) }
+            let started = Date()
             let baseline = try LumenctlProcess.run(["apply", "-f", files[0]], home: home, scratch: dir)
             #expect(baseline.exitCode == 0, "\(baseline)")
+            // Kill points spread over a whole apply's lifetime: parsing, validating and the write transaction.
+            let lifetime = UInt32(max(0.05, Date().timeIntervalSince(started)) * 1_000_000)
             let expected = try sets.map { set in
                 try ManifestParser.parse(set, file: "x").map(\.manifest.canonicalJSON).sorted()
             }
             var generator = SystemRandomNumberGenerator()
             var killed = 0
+            var current = 0
             for attempt in 0..<24 {
-                let child = try LumenctlProcess(["apply", "-f", files[(attempt + 1) % 2]], home: home, scratch: dir)
+                // Always apply the set the store does not hold, so every attempt has a write phase to interrupt.
+                let child = try LumenctlProcess(["apply", "-f", files[1 - current]], home: home, scratch: dir)
                 try child.start()
-                usleep(UInt32.random(in: 5_000...400_000, using: &generator))
+                usleep(UInt32.random(in: 0...lifetime, using: &generator))
                 child.kill()
                 if child.wait().exitCode != 0 { killed += 1 }
 
@@ -53,6 +58,7 @@ import Testing
                 #expect(try store.integrityCheck() == "ok")
                 let live = try store.objects().map(\.body).sorted()
                 #expect(live == expected[0] || live == expected[1], "attempt \(attempt): a partial state")
+                current = live == expected[1] ? 1 : 0
             }
             #expect(killed > 0, "no apply was killed mid-way; the test proved nothing")
         }

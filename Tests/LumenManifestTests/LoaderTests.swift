@@ -34,7 +34,7 @@ import Testing
             let line = Data(String(repeating: "#", count: 1023).utf8 + [0x0A])
             var chunk = Data()
             for _ in 0..<1024 { chunk.append(line) }
-            FileManager.default.createFile(atPath: path, contents: nil)
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             for _ in 0..<50 { handle.write(chunk) }
             try handle.close()

@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lumenctl", targets: ["lumenctl"]),
+        .executable(name: "lumen-engine", targets: ["lumen-engine"]),
         .library(name: "LumenManifest", targets: ["LumenManifest"]),
         .library(name: "LumenStore", targets: ["LumenStore"]),
         .library(name: "LumenCtl", targets: ["LumenCtl"]),
@@ -22,11 +23,27 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .target(
+            name: "LumenAPI",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LumenManifest",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["LumenAPI", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LumenEngine",
+            dependencies: [
+                "LumenAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -50,7 +67,7 @@ let package = Package(
         ),
         .target(
             name: "LumenTestSupport",
-            dependencies: ["LumenManifest", "LumenStore", "LumenCtl"],
+            dependencies: ["LumenManifest", "LumenStore", "LumenCtl", "LumenEngine"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -59,9 +76,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "lumen-engine",
+            dependencies: ["LumenEngine"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "lumenctl-bench",
             dependencies: ["LumenTestSupport"],
             path: "Benchmarks/lumenctl-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LumenEngineTests",
+            dependencies: ["LumenEngine", "LumenTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import LumenAPI
 import Foundation
 import LumenManifest
 import LumenTestSupport

@@ -1,29 +1,8 @@
-/// An ordered document tree: the canonical form of a manifest, rendered as YAML or JSON
-/// with keys in a stable order (the order the kind declares its fields).
-public indirect enum ManifestValue: Sendable, Hashable {
-    case null
-    case bool(Bool)
-    /// A number kept as its exact text, so `2.50` USD never becomes `2.4999…`.
-    case number(String)
-    case string(String)
-    case list([ManifestValue])
-    case map([Entry])
+public import LumenAPI
 
-    public struct Entry: Sendable, Hashable {
-        public var key: String
-        public var value: ManifestValue
-
-        public init(_ key: String, _ value: ManifestValue) {
-            self.key = key
-            self.value = value
-        }
-    }
-
-    public subscript(key: String) -> ManifestValue? {
-        guard case .map(let entries) = self else { return nil }
-        return entries.first(where: { $0.key == key })?.value
-    }
-}
+/// The canonical form of a manifest: a JSON tree with keys in the order the kind declares its
+/// fields, rendered as YAML or JSON.
+public typealias ManifestValue = JSONValue
 
 /// A value with its own canonical spelling (a duration, a dollar amount).
 public protocol CanonicalScalar {

@@ -1,3 +1,4 @@
+import LumenAPI
 import Yams
 
 /// Per-document decoding state: the file, the diagnostics sink and where each field was found.

@@ -1,3 +1,4 @@
+public import LumenAPI
 import Yams
 /// Self-hosted replicas of a model: already-running endpoints, or an engine the agent starts.
 public struct Deployment: Codable, Sendable, Hashable {

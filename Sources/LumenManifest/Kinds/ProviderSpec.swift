@@ -1,3 +1,4 @@
+public import LumenAPI
 import Yams
 /// How an upstream resumes a partial assistant message after a failover.
 public enum Continuation: String, CaseIterable, Codable, Sendable {

@@ -1,3 +1,4 @@
+public import LumenAPI
 import Foundation
 /// What a client addresses as `model: "lumen/<route>"`: candidates and the rules for choosing one.
 public struct RouteSpec: Codable, Sendable, Hashable {

@@ -60,3 +60,8 @@ public struct LumenDuration: Sendable, Hashable, Comparable, Codable, CustomStri
         try container.encode(description)
     }
 }
+
+extension LumenDuration {
+    /// The same length as a Swift `Duration`, for sleeping and timeouts.
+    public var duration: Duration { .milliseconds(milliseconds) }
+}

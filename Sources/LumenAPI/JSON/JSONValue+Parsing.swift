@@ -1,4 +1,4 @@
-extension ManifestValue {
+extension JSONValue {
     public struct JSONSyntaxError: Error, CustomStringConvertible {
         public var offset: Int
         public var description: String { "malformed JSON at byte \(offset)" }
@@ -22,9 +22,9 @@ private struct JSONParser {
         while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
     }
 
-    private func fail() -> ManifestValue.JSONSyntaxError { .init(offset: index) }
+    private func fail() -> JSONValue.JSONSyntaxError { .init(offset: index) }
 
-    mutating func parseValue() throws -> ManifestValue {
+    mutating func parseValue() throws -> JSONValue {
         skipWhitespace()
         guard index < bytes.count else { throw fail() }
         switch bytes[index] {
@@ -44,9 +44,9 @@ private struct JSONParser {
         index += expected.count
     }
 
-    private mutating func parseObject() throws -> ManifestValue {
+    private mutating func parseObject() throws -> JSONValue {
         index += 1
-        var entries: [ManifestValue.Entry] = []
+        var entries: [JSONValue.Entry] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .map(entries) }
         while true {
@@ -66,9 +66,9 @@ private struct JSONParser {
         }
     }
 
-    private mutating func parseArray() throws -> ManifestValue {
+    private mutating func parseArray() throws -> JSONValue {
         index += 1
-        var items: [ManifestValue] = []
+        var items: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .list(items) }
         while true {
@@ -82,7 +82,7 @@ private struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws -> ManifestValue {
+    private mutating func parseNumber() throws -> JSONValue {
         let start = index
         while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
         guard index > start, let text = String(validating: bytes[start..<index], as: UTF8.self) else { throw fail() }

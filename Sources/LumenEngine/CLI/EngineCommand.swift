@@ -1,0 +1,103 @@
+public import ArgumentParser
+import Foundation
+import Hummingbird
+import LumenAPI
+import Logging
+
+/// `lumen-engine`: Lumen's inference worker. This build serves the simulator.
+public struct EngineCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lumen-engine",
+        abstract: "Lumen's inference worker.",
+        version: "0.1.0",
+        subcommands: [Serve.self]
+    )
+
+    public init() {}
+
+    /// Parses the arguments and runs the command on the async path; returns only on error or exit.
+    public static func runFromCommandLine() async {
+        do {
+            var command = try parseAsRoot()
+            // Dispatch by type: calling run() on an existential picks the synchronous requirement.
+            if let serve = command as? Serve {
+                try await serve.serve()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve an OpenAI-compatible API.",
+        discussion: "With --simulate it serves deterministic text with scripted timing and faults: the upstream of Lumen's tests and benchmarks. The text is a pure function of the conversation, and a partial assistant message sent with continue_final_message: true (add_generation_prompt: false) is continued exactly where it stops."
+    )
+
+    @Flag(help: "Serve the simulator (required in this build: the GGUF engine is not part of it yet).")
+    var simulate = false
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).")
+    var port = 8000
+    @Option(help: "The model id to report.")
+    var modelName = "sim"
+    @Option(help: "Time to first token, e.g. 20ms.")
+    var ttft = "20ms"
+    @Option(help: "Time between tokens, e.g. 5ms.")
+    var itl = "5ms"
+    @Option(help: "Requests served at once; more wait in a queue.")
+    var maxConcurrency = 64
+    @Option(help: "End each stream abruptly (no [DONE]) after N tokens.")
+    var failAfter: Int?
+    @Option(help: "Stop sending after N tokens, keeping the connection open.")
+    var stallAfter: Int?
+    @Option(help: "Answer every generation request with this HTTP status.")
+    var status: Int?
+    @Option(help: "Share of requests (0-1) answered with 500.")
+    var errorRate = 0.0
+    @Option(help: "Seed for --error-rate draws.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard simulate else {
+            throw ValidationError("This build of lumen-engine serves only the simulator: add --simulate.")
+        }
+        guard LumenDuration(parsing: ttft) != nil, LumenDuration(parsing: itl) != nil else {
+            throw ValidationError("--ttft and --itl take durations such as 20ms, 1s.")
+        }
+        guard (0...1).contains(errorRate) else { throw ValidationError("--error-rate is a share from 0 to 1.") }
+        guard maxConcurrency >= 1 else { throw ValidationError("--max-concurrency must be at least 1.") }
+        if let status, !(100...599).contains(status) { throw ValidationError("--status must be an HTTP status code.") }
+        if let failAfter, failAfter < 0 { throw ValidationError("--fail-after must be 0 or more.") }
+        if let stallAfter, stallAfter < 0 { throw ValidationError("--stall-after must be 0 or more.") }
+    }
+
+    mutating func run() async throws {
+        try await serve()
+    }
+
+    func serve() async throws {
+        var options = SimulatorOptions()
+        options.modelName = modelName
+        options.timeToFirstToken = LumenDuration(parsing: ttft)?.duration ?? options.timeToFirstToken
+        options.interTokenLatency = LumenDuration(parsing: itl)?.duration ?? options.interTokenLatency
+        options.maxConcurrency = maxConcurrency
+        options.failAfter = failAfter
+        options.stallAfter = stallAfter
+        options.status = status
+        options.errorRate = errorRate
+        options.seed = seed
+        var logger = Logger(label: "lumen.simulator")
+        logger.logLevel = .warning
+        let host = self.host
+        let app = SimulatorServer(options: options).application(host: host, port: port, logger: logger) { port in
+            // Written unbuffered: a supervisor waits for this line to learn the port.
+            FileHandle.standardOutput.write(Data("lumen-engine simulator listening on http://\(host):\(port)/v1\n".utf8))
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,26 @@
+/// How the simulator behaves: its timing and the faults it injects.
+public struct SimulatorOptions: Sendable {
+    /// The model id it reports and accepts.
+    public var modelName = "sim"
+    /// Time to the first token.
+    public var timeToFirstToken: Duration = .milliseconds(20)
+    /// Time between tokens.
+    public var interTokenLatency: Duration = .milliseconds(5)
+    /// Requests served at once; more wait in a queue.
+    public var maxConcurrency = 64
+    /// Requests allowed to wait when all slots are busy; more get 429.
+    public var maxQueue = 1024
+    /// End a stream abruptly (no `[DONE]`) after this many tokens.
+    public var failAfter: Int?
+    /// Stop sending after this many tokens, keeping the connection open.
+    public var stallAfter: Int?
+    /// Answer every generation request with this HTTP status and an error body.
+    public var status: Int?
+    /// Share of requests answered with 500, drawn from a generator seeded by `seed`.
+    public var errorRate = 0.0
+    public var seed: UInt64 = 0
+    /// Floats in each embedding.
+    public var embeddingDimensions = 16
+
+    public init() {}
+}

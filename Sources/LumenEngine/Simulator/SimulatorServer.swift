@@ -1,0 +1,214 @@
+public import Foundation
+public import Hummingbird
+public import LumenAPI
+public import Logging
+import NIOCore
+import Synchronization
+
+/// The simulator's HTTP server: OpenAI-compatible endpoints with scripted timing and faults.
+/// It is a test instrument for the gateway, not an inference engine.
+public struct SimulatorServer: Sendable {
+    public let options: SimulatorOptions
+    private let gate: ConcurrencyGate
+    private let faults: FaultDice
+    private let counter = RequestCounter()
+
+    /// Bodies larger than this are refused with 413.
+    public static let maxBodyBytes = 16 * 1024 * 1024
+
+    public init(options: SimulatorOptions) {
+        self.options = options
+        gate = ConcurrencyGate(limit: options.maxConcurrency, maxWaiting: options.maxQueue)
+        faults = FaultDice(seed: options.seed)
+    }
+
+    /// The application, bound to `host:port` (port 0 picks a free one; `onRunning` receives it).
+    public func application(
+        host: String, port: Int, logger: Logger = Logger(label: "lumen.simulator"),
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("/health") { _, _ in Self.json(.map([.init("status", .string("ok"))])) }
+        router.get("/v1/models") { _, _ in
+            Self.json(.map([
+                .init("object", .string("list")),
+                .init("data", .list([.map([
+                    .init("id", .string(options.modelName)), .init("object", .string("model")),
+                    .init("created", .number("0")), .init("owned_by", .string("lumen-simulator")),
+                ])])),
+            ]))
+        }
+        router.post("/v1/chat/completions") { request, _ in await generate(request, kind: .chat) }
+        router.post("/v1/completions") { request, _ in await generate(request, kind: .completion) }
+        router.post("/v1/embeddings") { request, _ in await embeddings(request) }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "lumen-engine-simulator"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger
+        )
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: value.json(pretty: false))))
+    }
+
+    static func error(_ error: OpenAIError) -> Response {
+        var response = json(error.body, status: HTTPResponse.Status(code: error.status))
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    private func readBody(_ request: Request) async throws(OpenAIError) -> JSONValue {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.maxBodyBytes)
+        } catch {
+            throw OpenAIError.tooLarge(limit: Self.maxBodyBytes)
+        }
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw .invalidRequest("the request body is not valid UTF-8")
+        }
+        do {
+            return try JSONValue(json: text)
+        } catch {
+            throw .invalidRequest("the request body is not valid JSON (\(error)); send a JSON object")
+        }
+    }
+
+    /// The scripted failure for this request, if any: `--status`, or a draw against `--error-rate`.
+    private func injectedFailure() -> OpenAIError? {
+        if let status = options.status {
+            let retryAfter = status == 429 || status == 503 ? 1 : nil
+            return OpenAIError(status: status, message: "simulated failure (--status \(status))",
+                               type: status < 500 ? "invalid_request_error" : "server_error", code: "simulated", retryAfter: retryAfter)
+        }
+        if options.errorRate > 0, faults.draw() < options.errorRate {
+            return .server("simulated failure (--error-rate \(options.errorRate))")
+        }
+        return nil
+    }
+
+    private func generate(_ request: Request, kind: SimulatedRequest.Kind) async -> Response {
+        let simulated: SimulatedRequest
+        do {
+            let body = try await readBody(request)
+            if let failure = injectedFailure() { return Self.error(failure) }
+            simulated = try SimulatedRequest(kind: kind, body: body)
+        } catch {
+            return Self.error(error)
+        }
+        let response = SimulatedResponse(
+            request: simulated, id: (kind == .chat ? "chatcmpl-sim-" : "cmpl-sim-") + counter.next(),
+            created: Int(Date().timeIntervalSince1970), model: options.modelName)
+        if simulated.stream {
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                            body: ResponseBody { writer in
+                                try await request.body.consumeWithCancellationOnInboundClose { _ in
+                                    try await stream(response, to: &writer)
+                                }
+                            })
+        }
+        guard await gate.acquire() else { return Self.error(.rateLimited("the simulator's queue is full", retryAfter: 1)) }
+        defer { Task { await gate.release() } }
+        let longest = (0..<simulated.choices).map { response.pieces(choice: $0).count }.max() ?? 0
+        if let stallAfter = options.stallAfter, longest > stallAfter {
+            try? await Task.sleep(for: .seconds(86_400))
+            return Self.error(.server("simulated stall"))
+        }
+        if let failAfter = options.failAfter, longest > failAfter {
+            return Self.error(.server("simulated failure after \(failAfter) tokens (--fail-after)"))
+        }
+        try? await Task.sleep(for: options.timeToFirstToken + options.interTokenLatency * max(0, longest - 1))
+        return Self.json(response.whole())
+    }
+
+    private func stream(_ response: SimulatedResponse, to writer: inout any ResponseBodyWriter) async throws {
+        guard await gate.acquire() else {
+            try await writer.write(SSE.event(OpenAIError.rateLimited("the simulator's queue is full", retryAfter: 1).body.json(pretty: false)))
+            try await writer.finish(nil)
+            return
+        }
+        do {
+            try await streamAdmitted(response, to: &writer)
+            await gate.release()
+        } catch {
+            await gate.release()
+            throw error
+        }
+    }
+
+    private func streamAdmitted(_ response: SimulatedResponse, to writer: inout any ResponseBodyWriter) async throws {
+        let request = response.request
+        try await Task.sleep(for: options.timeToFirstToken)
+        if request.kind == .chat {
+            for choice in 0..<request.choices {
+                try await writer.write(SSE.event(response.roleChunk(choice: choice).json(pretty: false)))
+            }
+        }
+        let pieces = (0..<request.choices).map { response.pieces(choice: $0) }
+        var sent = 0
+        for step in 0..<(pieces.map(\.count).max() ?? 0) {
+            if step > 0 { try await Task.sleep(for: options.interTokenLatency) }
+            if let failAfter = options.failAfter, sent >= failAfter {
+                throw SimulatedFault.failedAfter(failAfter)
+            }
+            if let stallAfter = options.stallAfter, sent >= stallAfter {
+                try await Task.sleep(for: .seconds(86_400))
+            }
+            for choice in 0..<request.choices where step < pieces[choice].count {
+                try await writer.write(SSE.event(response.contentChunk(choice: choice, piece: pieces[choice][step]).json(pretty: false)))
+            }
+            sent += 1
+        }
+        for choice in 0..<request.choices {
+            try await writer.write(SSE.event(response.finishChunk(choice: choice).json(pretty: false)))
+        }
+        if request.includeUsage {
+            let tokens = request.toolCall != nil
+                ? request.choices * (SimulatedRequest.wordCount(request.toolCall?.arguments ?? "") + 1)
+                : pieces.reduce(0) { $0 + $1.count }
+            try await writer.write(SSE.event(response.usageChunk(completionTokens: tokens).json(pretty: false)))
+        }
+        try await writer.write(SSE.event(SSE.done))
+        try await writer.finish(nil)
+    }
+
+    private func embeddings(_ request: Request) async -> Response {
+        do {
+            let body = try await readBody(request)
+            if let failure = injectedFailure() { return Self.error(failure) }
+            let embedding = try SimulatedEmbedding(body: body, defaultDimensions: options.embeddingDimensions)
+            return Self.json(embedding.response(model: options.modelName))
+        } catch {
+            return Self.error(error)
+        }
+    }
+}
+
+enum SimulatedFault: Error {
+    case failedAfter(Int)
+}
+
+/// Seeded draws for `--error-rate`, shared by all requests of one server.
+final class FaultDice: Sendable {
+    private let generator: Mutex<SplitMix64>
+
+    init(seed: UInt64) {
+        generator = Mutex(SplitMix64(seed: seed))
+    }
+
+    func draw() -> Double {
+        generator.withLock { Double($0.next() >> 11) / Double(1 << 53) }
+    }
+}
+
+final class RequestCounter: Sendable {
+    private let value = Mutex(0)
+
+    func next() -> String {
+        String(value.withLock { $0 += 1; return $0 })
+    }
+}

@@ -1,0 +1,3 @@
+import LumenEngine
+
+await EngineCommand.runFromCommandLine()

@@ -112,7 +112,7 @@ complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_opti
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff"' -s 'f' -l 'filename' -d 'A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.' -rfa '(set -l exts \'yaml\' \'yml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" R recursive' -s 'R' -l 'recursive' -d 'Read folders named by -f recursively.'
-complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" exit-code' -l 'exit-code' -d 'Exit with 1 when there are differences (for scripts).'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" exit-code' -l 'exit-code' -d 'Exit with 2 when there are differences (1 stays for errors), for scripts.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" version' -l 'version' -d 'Show the version.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl diff" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -94,7 +94,7 @@ _lumenctl_diff() {
     local -ar arg_specs=(
         '*'{-f,--filename}'[A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.]:path:_files -g '\''*.yaml *.yml'\'''
         '(-R --recursive)'{-R,--recursive}'[Read folders named by -f recursively.]'
-        '--exit-code[Exit with 1 when there are differences (for scripts).]'
+        '--exit-code[Exit with 2 when there are differences (1 stays for errors), for scripts.]'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

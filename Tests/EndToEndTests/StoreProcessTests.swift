@@ -38,6 +38,25 @@ import Testing
         }
     }
 
+    @Test func twoAppliesRacingToCreateANewStore() throws {
+        try withTemporaryDirectory { dir in
+            let large = try writeFile(dir, "large.yaml", Fixtures.largeManifestSet(routes: 50, models: 10))
+            let small = try writeFile(dir, "small.yaml", Fixtures.minimal)
+            for round in 0..<8 {
+                let home = dir + "/home\(round)"
+                let children = try [large, small].map { try LumenctlProcess(["apply", "-f", $0], home: home, scratch: dir) }
+                for child in children { try child.start() }
+                let results = children.map { $0.wait() }
+                for result in results where result.exitCode != 0 {
+                    #expect(result.error.contains("is busy: another lumenctl is writing to it"), "round \(round): \(result)")
+                }
+                let store = try ControlStore(home: home)
+                #expect(try store.integrityCheck() == "ok")
+                #expect(try store.revisions().count == results.filter { $0.exitCode == 0 }.count)
+            }
+        }
+    }
+
     @Test func sigkillDuringApplyLeavesOldOrNewRevision() throws {
         try withTemporaryDirectory { dir in
             let home = dir + "/home"

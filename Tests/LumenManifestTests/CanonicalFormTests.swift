@@ -66,10 +66,11 @@ import Testing
     @Test func durationsParseAndPrintCanonically() {
         #expect(LumenDuration(parsing: "500ms")?.milliseconds == 500)
         #expect(LumenDuration(parsing: "1m30s")?.milliseconds == 90_000)
+        #expect(LumenDuration(parsing: "1h2m3s4ms")?.milliseconds == 3_723_004)
         #expect(LumenDuration(parsing: "90s")?.description == "90s")
         #expect(LumenDuration(parsing: "120m")?.description == "2h")
         #expect(LumenDuration(parsing: "1500ms")?.description == "1500ms")
-        for bad in ["", "5", "2 s", "-1s", "1d", "s", "1.5s", "99999999999999999999h"] {
+        for bad in ["", "5", "2 s", "-1s", "1d", "s", "1.5s", "99999999999999999999h", "1s1s", "30s1h", "5ms1s"] {
             #expect(LumenDuration(parsing: bad) == nil, "\(bad) should not parse")
         }
     }

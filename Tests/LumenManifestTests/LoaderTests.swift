@@ -82,4 +82,13 @@ import Testing
             "r.yaml:24:42: spec.candidates[2]: model/gpt-9 does not exist; known models: gpt-4o-mini",
         ])
     }
+
+    @Test func symlinkedFoldersAndRepeatedFilesLoadOnce() throws {
+        try withTemporaryDirectory { dir in
+            let file = try writeFile(dir, "real/all.yaml", Fixtures.minimal)
+            try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
+            #expect(try ManifestLoader().load(paths: [dir + "/link"]).count == 3)
+            #expect(try ManifestLoader().load(paths: [file, dir + "/real", dir + "/link/all.yaml"]).count == 3)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import LumenAPI
 import LumenManifest
 import Testing
 
@@ -273,5 +274,85 @@ import Testing
     @Test func emptyFileHasNoManifests() {
         #expect(errors("") == ["t.yaml: no manifests in this file; it must hold at least one document with apiVersion, kind, metadata and spec"])
         #expect(errors("# only a comment\n---\n") == errors(""))
+    }
+
+    @Test func lineEndingsOfEveryKindKeepPositions() {
+        let lines = ["apiVersion: lumen.ai/v1", "kind: Node", "metadata:", "  name: n1", "spec:",
+                     "  address: http://a:1", "  slots: 2", "  slots: 3", ""]
+        for separator in ["\r", "\r\n", "\n"] {
+            #expect(errors(lines.joined(separator: separator)) == [
+                #"t.yaml:8:3: duplicate key "slots"; each field may appear once in a mapping"#,
+            ], "separator \(separator.debugDescription)")
+        }
+        let tabbed = ["apiVersion: lumen.ai/v1", "kind: Node", "metadata:", "\tname: a"].joined(separator: "\r")
+        #expect(errors(tabbed).first?.contains("a tab is used for indentation") == true)
+    }
+
+    @Test func mergeKeysSupplyDefaults() throws {
+        let yaml = """
+            apiVersion: lumen.ai/v1
+            kind: Route
+            metadata: {name: a}
+            spec:
+              candidates: [x]
+              failover: &defaults {maxAttempts: 2, stallTimeout: 3s}
+            ---
+            apiVersion: lumen.ai/v1
+            kind: Route
+            metadata: {name: b}
+            spec:
+              candidates: [y]
+              failover:
+                <<: *defaults
+                maxAttempts: 5
+            """
+        let documents = try ManifestParser.parse(yaml, file: "t.yaml")
+        guard case .route(let route) = documents[1].manifest.spec else { Issue.record("not a route"); return }
+        #expect(route.failover.maxAttempts == 5)
+        #expect(route.failover.stallTimeout == LumenDuration.seconds(3))
+        #expect(errors("apiVersion: lumen.ai/v1\nkind: Node\nmetadata: {name: a, <<: 3}\nspec: {address: http://a:1}\n") == [
+            #"t.yaml:3:21: metadata."<<": a merge key (<<) takes a mapping or a list of mappings"#,
+        ])
+    }
+
+    @Test func labelsAndKeysRejectWhatWouldBreakOutput() {
+        let yaml = """
+            apiVersion: lumen.ai/v1
+            kind: Node
+            metadata:
+              name: n
+              labels: {team: "a\\u001B[31mred", long: \(String(repeating: "x", count: 64)), [a]: b}
+            spec:
+              address: http://a:1
+            """
+        #expect(errors(yaml) == [
+            #"t.yaml:5:18: metadata.labels.team: expected a label value of at most 63 characters, without control characters or line breaks, got "a\#u{1B}[31mred" (quoted)"#,
+            "t.yaml:5:42: metadata.labels.long: expected a label value of at most 63 characters, without control characters or line breaks, got xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…",
+            "t.yaml:5:108: metadata.labels: expected a plain field name as the key, got a list",
+        ])
+    }
+
+    @Test func deploymentNeedsASource() {
+        let yaml = modelHeader + """
+              deployment: {continuation: native}
+              pricing: {inputPerMTok: 1, outputPerMTok: 2}
+              quality: 0.5
+              contextWindow: 8192
+            """
+        #expect(errors(yaml) == [
+            "t.yaml:6:15: spec.deployment: a deployment needs endpoints (a list of URLs) or engine (builtin, process or sim)",
+        ])
+    }
+
+    @Test func bothEndpointsAndEngineIsOneError() {
+        let yaml = modelHeader + """
+              deployment: {endpoints: [http://a:1/v1], engine: sim, slots: 2}
+              pricing: {inputPerMTok: 1, outputPerMTok: 2}
+              quality: 0.5
+              contextWindow: 8192
+            """
+        #expect(errors(yaml) == [
+            "t.yaml:6:52: spec.deployment.engine: set either endpoints (replicas already running) or engine (replicas the agent starts), not both",
+        ])
     }
 }

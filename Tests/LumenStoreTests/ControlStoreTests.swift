@@ -79,7 +79,7 @@ import Testing
                 Issue.record("delete should fail")
             } catch let error as ManifestErrors {
                 #expect(error.diagnostics.map(\.description) == [
-                    "route/auto: spec.candidates[0]: model/gpt-4o-mini does not exist; define it with kind Model in the same apply or apply it first (it is stored; change or delete route/auto first)",
+                    "cannot delete model/gpt-4o-mini: route/auto refers to it (spec.candidates[0]); delete route/auto in the same step or change it first",
                 ])
             }
             #expect(throws: StoreError.self) { try store.delete([ManifestID(.node, "ghost")], source: "x") }

@@ -10,20 +10,26 @@ public struct LumenDuration: Sendable, Hashable, Comparable, Codable, CustomStri
         LumenDuration(milliseconds: seconds * 1000)
     }
 
+    /// Largest first; `ms` is tried before `m` when matching.
     private static let units: [(suffix: String, milliseconds: Int64)] = [
-        ("h", 3_600_000), ("ms", 1), ("m", 60_000), ("s", 1000),
+        ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
     ]
 
-    /// Parses `2s`, `500ms`, `1h30m`; `nil` for anything else (a bare number has no unit and is rejected).
+    /// Parses `2s`, `500ms`, `1h30m`; `nil` for anything else: a bare number has no unit, and units
+    /// appear at most once, largest first.
     public init?(parsing text: String) {
         var rest = Substring(text)
         var total: Int64 = 0
+        var nextUnit = 0
         guard !rest.isEmpty else { return nil }
         while !rest.isEmpty {
             let digits = rest.prefix(while: { $0.isASCII && $0.isNumber })
             guard !digits.isEmpty, let amount = Int64(digits) else { return nil }
             rest = rest.dropFirst(digits.count)
-            guard let unit = Self.units.first(where: { rest.hasPrefix($0.suffix) }) else { return nil }
+            let match = rest.hasPrefix("ms") ? 3 : Self.units.firstIndex(where: { rest.hasPrefix($0.suffix) })
+            guard let match, match >= nextUnit else { return nil }
+            let unit = Self.units[match]
+            nextUnit = match + 1
             rest = rest.dropFirst(unit.suffix.count)
             let (product, overflowProduct) = amount.multipliedReportingOverflow(by: unit.milliseconds)
             let (sum, overflowSum) = total.addingReportingOverflow(product)

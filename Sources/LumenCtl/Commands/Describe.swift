@@ -1,3 +1,4 @@
+import LumenAPI
 import ArgumentParser
 import LumenManifest
 import LumenStore
@@ -37,10 +38,7 @@ struct Describe: ParsableCommand {
                 .init("updatedAt", .string(object.updatedAt)),
                 .init("refersTo", .list(refersTo.map(ManifestValue.string))),
                 .init("usedBy", .list(usedBy.map(ManifestValue.string))),
-                .init("history", .list(history.map { event in
-                    .map([.init("revision", .number(String(event.revision))), .init("time", .string(event.createdAt)),
-                          .init("change", .string(event.kind.rawValue))])
-                })),
+                .init("history", ObjectPresenter.historyValue(history, includeObjects: false)),
             ])
             console.write(output == .json ? value.json() + "\n" : value.yaml())
         case .table, .wide:
@@ -55,12 +53,11 @@ struct Describe: ParsableCommand {
             out += "Spec:\n"
             let spec = manifest.canonicalValue["spec"] ?? .null
             for line in spec.yaml().split(separator: "\n") { out += "  " + line + "\n" }
-            out += "History:\n"
-            var table = Table(headers: ["REVISION", "TIME", "CHANGE"])
-            for event in output == .wide ? history[...] : history.suffix(10) {
-                table.rows.append([String(event.revision), event.createdAt, event.kind.rawValue])
-            }
-            out += table.render().split(separator: "\n").map { "  " + $0 + "\n" }.joined()
+            let shown = output == .wide ? history[...] : history.suffix(10)
+            out += shown.count < history.count
+                ? "History (last \(shown.count) of \(history.count); -o wide or lumenctl history \(id.kind.singular) \(id.name) shows all):\n"
+                : "History:\n"
+            out += ObjectPresenter.historyTable(shown).render().split(separator: "\n").map { "  " + $0 + "\n" }.joined()
             console.write(out)
         }
     }

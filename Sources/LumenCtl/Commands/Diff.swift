@@ -8,7 +8,7 @@ struct Diff: ParsableCommand {
     )
 
     @OptionGroup var files: FileOptions
-    @Flag(help: "Exit with 1 when there are differences (for scripts).")
+    @Flag(help: "Exit with 2 when there are differences (1 stays for errors), for scripts.")
     var exitCode = false
     @OptionGroup var home: HomeOptions
 
@@ -22,11 +22,12 @@ struct Diff: ParsableCommand {
         let result = try ChangePreview.apply(documents, home: home, source: files.source)
         for change in result.changes where change.kind != .unchanged {
             let oldLabel = change.before == nil ? "/dev/null" : "\(change.id) (stored)"
-            let newLabel = change.after == nil ? "/dev/null" : "\(change.id) (\(files.source))"
+            let newLabel = change.after == nil ? "/dev/null" : "\(change.id) (\(files.filename.joined(separator: ", ")))"
             console.write(LineDiff.unified(
                 old: change.before?.canonicalYAML ?? "", new: change.after?.canonicalYAML ?? "",
                 oldLabel: oldLabel, newLabel: newLabel, console: console))
         }
-        if exitCode && result.hasChanges { throw ExitCode(1) }
+        if !result.hasChanges { console.writeError("No differences: the store already matches \(files.source).\n") }
+        if exitCode && result.hasChanges { throw ExitCode(2) }
     }
 }

@@ -1,3 +1,4 @@
+import LumenAPI
 import ArgumentParser
 import LumenManifest
 import LumenStore
@@ -27,20 +28,10 @@ struct History: ParsableCommand {
             let id = ManifestID(kind.kind, name)
             let events = try store?.history(of: id) ?? []
             guard !events.isEmpty else { throw CommandFailure.notFound(id) }
-            let values = events.map { event in
-                ManifestValue.map([
-                    .init("revision", .number(String(event.revision))), .init("time", .string(event.createdAt)),
-                    .init("change", .string(event.kind.rawValue)),
-                    .init("object", event.manifest?.canonicalValue ?? .null),
-                ])
-            }
             switch output {
-            case .json: console.write(ManifestValue.list(values).json() + "\n")
-            case .yaml: console.write(ManifestValue.list(values).yaml())
-            case .table, .wide:
-                var table = Table(headers: ["REVISION", "TIME", "CHANGE"])
-                for event in events { table.rows.append([String(event.revision), event.createdAt, event.kind.rawValue]) }
-                console.write(table.render())
+            case .json: console.write(ObjectPresenter.historyValue(events, includeObjects: true).json() + "\n")
+            case .yaml: console.write(ObjectPresenter.historyValue(events, includeObjects: true).yaml())
+            case .table, .wide: console.write(ObjectPresenter.historyTable(events).render())
             }
             return
         }

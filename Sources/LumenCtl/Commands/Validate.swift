@@ -17,11 +17,8 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let documents = try files.load()
-        var state: [ManifestID: Manifest] = [:]
-        for object in try home.existingStore()?.objects() ?? [] { state[object.id] = try object.manifest() }
-        for document in documents { state[document.manifest.id] = document.manifest }
-        let dangling = ManifestValidator.danglingReferences(in: state, documents: documents)
-        guard dangling.isEmpty else { throw ManifestErrors(dangling) }
+        // References are checked exactly as a dry-run apply checks them.
+        _ = try ChangePreview.apply(documents, home: home, source: files.source)
 
         let counts = Dictionary(grouping: documents, by: \.manifest.kind).mapValues(\.count)
         let summary = ManifestKind.allCases.compactMap { kind in

@@ -1,3 +1,4 @@
+import LumenAPI
 import LumenManifest
 import LumenStore
 
@@ -83,6 +84,25 @@ enum ObjectPresenter {
                 + (wide ? [node.adminAddress ?? none,
                            node.labels.map { $0.map { "\($0.key)=\($0.value)" }.joined(separator: ",") } ?? none] : [])
         }
+    }
+
+    /// One object's versions, oldest first, as JSON or YAML data.
+    static func historyValue(_ events: [ObjectEvent], includeObjects: Bool) -> ManifestValue {
+        .list(events.map { event in
+            var entries: [ManifestValue.Entry] = [
+                .init("revision", .number(String(event.revision))), .init("time", .string(event.createdAt)),
+                .init("change", .string(event.kind.rawValue)),
+            ]
+            if includeObjects { entries.append(.init("object", event.manifest?.canonicalValue ?? .null)) }
+            return .map(entries)
+        })
+    }
+
+    /// One object's versions as a table, newest first like `lumenctl history`.
+    static func historyTable(_ events: some Sequence<ObjectEvent>) -> Table {
+        var table = Table(headers: ["REVISION", "TIME", "CHANGE"])
+        for event in events.reversed() { table.rows.append([String(event.revision), event.createdAt, event.kind.rawValue]) }
+        return table
     }
 
     static func source(_ model: ModelSpec) -> String {

@@ -41,7 +41,10 @@ struct FileOptions: ParsableArguments {
         return try ManifestLoader(recursive: recursive, readStandardInput: console.standardInput).load(paths: filename)
     }
 
-    var source: String { filename.joined(separator: ", ") }
+    /// What a revision records as its source: absolute paths, so history reads the same from anywhere.
+    var source: String {
+        filename.map { $0 == "-" ? "<stdin>" : ManifestLoader.identity(of: $0) }.joined(separator: ", ")
+    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -21,8 +21,7 @@ public final class Console: Sendable {
         Console(
             environment: ProcessInfo.processInfo.environment,
             isTerminal: isatty(STDOUT_FILENO) == 1,
-            // Bounded: input past the manifest size limit is refused, not buffered.
-            standardInput: { FileHandle.standardInput.readData(ofLength: ManifestLoader.maxFileBytes + 1) },
+            standardInput: ManifestLoader.readStandardInput,
             sink: .process
         )
     }

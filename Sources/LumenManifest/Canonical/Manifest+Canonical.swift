@@ -1,3 +1,4 @@
+public import LumenAPI
 import Foundation
 
 extension Manifest {

@@ -1,4 +1,4 @@
-import LumenAPI
+public import LumenAPI
 
 extension ManifestValue {
     /// Block-style YAML with two-space indents; strings are quoted only where YAML would misread them.
@@ -98,7 +98,7 @@ extension ManifestValue {
             if !allowed { return true }
         }
         if text.contains(": ") || text.contains(" #") || text.hasSuffix(":") { return true }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{7F}" }) { return true }
+        if text.unicodeScalars.contains(where: { $0.isControlOrLineBreak || $0.value == 0xFEFF }) { return true }
         if Double(text) != nil || looksLikeNumber(text) { return true }
         return false
     }

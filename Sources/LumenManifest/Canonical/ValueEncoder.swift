@@ -1,3 +1,4 @@
+public import LumenAPI
 /// Encodes an `Encodable` into a `ManifestValue`, keeping keys in the order the type encodes
 /// them (declaration order for synthesized conformances), which makes the canonical form stable.
 public struct ValueEncoder {

@@ -1,3 +1,4 @@
+import LumenAPI
 /// Where something is in the user's input: a file (or `<stdin>`), line and column from 1.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String

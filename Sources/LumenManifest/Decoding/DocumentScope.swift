@@ -228,17 +228,48 @@ struct ObjectReader {
         scope = reader.scope
         // Yams already refuses duplicate keys while parsing.
         var entries: [Entry] = []
+        var merged: [Entry] = []
         for (keyNode, value) in mapping {
             guard case .scalar(let keyScalar) = keyNode else {
                 scope.report(keyNode, path, "expected a plain field name as the key, got \(keyNode.shortDescription)")
                 continue
             }
+            if keyScalar.string == "<<" && keyScalar.style != .singleQuoted && keyScalar.style != .doubleQuoted {
+                merged += Self.mergeEntries(value, keyNode: keyNode, path: path, scope: scope)
+                continue
+            }
             entries.append(Entry(key: keyScalar.string, keyNode: keyNode, value: value))
+        }
+        // YAML merge keys (`<<: *defaults`): merged fields count unless the mapping sets them itself.
+        for entry in merged where !entries.contains(where: { $0.key == entry.key }) {
+            entries.append(entry)
         }
         self.entries = entries
     }
 
     var location: SourceLocation? { scope.location(of: node) }
+
+    private static func mergeEntries(_ value: Node, keyNode: Node, path: FieldPath, scope: DocumentScope) -> [Entry] {
+        let sources: [Node]
+        switch value {
+        case .mapping: sources = [value]
+        case .sequence(let sequence): sources = Array(sequence)
+        default: sources = []
+        }
+        var entries: [Entry] = []
+        for source in sources {
+            guard case .mapping(let mapping) = source else {
+                scope.report(keyNode, path.appending("<<"), "a merge key (<<) takes a mapping or a list of mappings")
+                return []
+            }
+            for (key, child) in mapping {
+                guard case .scalar(let keyScalar) = key, !entries.contains(where: { $0.key == keyScalar.string }) else { continue }
+                entries.append(Entry(key: keyScalar.string, keyNode: key, value: child))
+            }
+        }
+        if sources.isEmpty { scope.report(keyNode, path.appending("<<"), "a merge key (<<) takes a mapping or a list of mappings") }
+        return entries
+    }
 
     /// The value of an optional field; `nil` when absent or null.
     mutating func field(_ key: String) -> ValueReader? {

@@ -9,11 +9,14 @@ public struct ManifestLoader: Sendable {
     /// Whether folders are searched in their sub-folders too (`-R`).
     public var recursive: Bool
 
-    public init(recursive: Bool = false, readStandardInput: @escaping @Sendable () -> Data = {
-        FileHandle.standardInput.readData(ofLength: ManifestLoader.maxFileBytes + 1)
-    }) {
+    public init(recursive: Bool = false, readStandardInput: @escaping @Sendable () -> Data = ManifestLoader.readStandardInput) {
         self.recursive = recursive
         self.readStandardInput = readStandardInput
+    }
+
+    /// Standard input, read only up to one byte past the size limit.
+    @Sendable public static func readStandardInput() -> Data {
+        FileHandle.standardInput.readData(ofLength: maxFileBytes + 1)
     }
 
     /// One input's name (path or `<stdin>`) and bytes.
@@ -32,9 +35,11 @@ public struct ManifestLoader: Sendable {
     public func load(paths: [String]) throws(ManifestErrors) -> [LocatedManifest] {
         var diagnostics: [Diagnostic] = []
         var sources: [Source] = []
+        var seenFiles: Set<String> = []
         for path in paths {
             do throws(ManifestErrors) {
-                sources += try read(path: path)
+                // A file named twice (directly or through a folder) is read once.
+                sources += try read(path: path).filter { $0.name == "<stdin>" || seenFiles.insert(Self.identity(of: $0.name)).inserted }
             } catch {
                 diagnostics += error.diagnostics
             }
@@ -93,20 +98,31 @@ public struct ManifestLoader: Sendable {
         return [try Self.readFile(path)]
     }
 
+    /// The absolute, symlink-free path: how two spellings of one file are recognised.
+    public static func identity(of path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
     private static func readFile(_ path: String) throws(ManifestErrors) -> Source {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size <= maxFileBytes else { throw ManifestErrors([tooLarge(path, bytes: size)]) }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // A bounded read also serves pipes and devices (`-f <(...)`, `/dev/stdin`), whose size is unknown.
+        guard let handle = FileHandle(forReadingAtPath: path),
+              let data = try? handle.read(upToCount: maxFileBytes + 1)
+        else {
             throw ManifestErrors([Diagnostic(location: nil, subject: path, path: "",
-                                             message: "cannot read this file; check its permissions")])
+                                             message: "cannot read this file; check that it exists and that you may read it")])
         }
+        try? handle.close()
+        guard data.count <= maxFileBytes else { throw ManifestErrors([tooLarge(path, bytes: nil)]) }
         return Source(name: path, bytes: data)
     }
 
     /// `*.yaml` and `*.yml` in a folder (and its sub-folders when `recursive`), in a stable order;
     /// hidden entries are skipped.
     static func manifestFiles(under folder: String, recursive: Bool) -> [String] {
-        let root = URL(fileURLWithPath: folder)
+        // Enumerate the real folder, so a symlinked folder (a mounted ConfigMap, say) is read too.
+        let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath()
         var options: FileManager.DirectoryEnumerationOptions = [.skipsHiddenFiles]
         if !recursive { options.insert(.skipsSubdirectoryDescendants) }
         guard let enumerator = FileManager.default.enumerator(

@@ -112,7 +112,8 @@ public enum ManifestParser {
 
     /// Where a block mapping starting at `mark` repeats `key`, for pointing at the duplicate.
     private static func secondOccurrence(of key: String, in text: String, from mark: Mark) -> (line: Int, column: Int)? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = yamlLines(text)
+        guard mark.line >= 1, mark.line <= lines.count else { return nil }
         var seen = 0
         for index in (mark.line - 1)..<lines.count {
             let line = lines[index]
@@ -126,21 +127,17 @@ public enum ManifestParser {
     }
 
     private static func lineIndentsWithTab(_ text: String, line: Int) -> Bool {
-        guard line >= 1 else { return false }
-        var current = 1
-        var atLineStart = true
-        for scalar in text.unicodeScalars {
-            if scalar == "\n" {
-                if current == line { return false }
-                current += 1
-                atLineStart = true
-                continue
-            }
-            guard current == line, atLineStart else { continue }
-            if scalar == "\t" { return true }
-            if scalar != " " { atLineStart = false }
+        let lines = yamlLines(text)
+        guard line >= 1, line <= lines.count else { return false }
+        return lines[line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t")
+    }
+
+    /// Lines as libyaml counts them: `\n`, `\r\n`, `\r`, NEL, LS and PS all end a line.
+    static func yamlLines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false) { character in
+            character == "\n" || character == "\r\n" || character == "\r"
+                || character == "\u{85}" || character == "\u{2028}" || character == "\u{2029}"
         }
-        return false
     }
 }
 

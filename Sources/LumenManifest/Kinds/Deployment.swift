@@ -72,7 +72,10 @@ public struct Deployment: Codable, Sendable, Hashable {
         if object.has("endpoints") {
             for field in engineOnlyFields where object.has(field) {
                 _ = object.field(field)
-                object.report(field, "\(field) applies only to engine deployments; endpoints are replicas that are already running")
+                // With engine also set, the "not both" error already says what to fix.
+                if !object.has("engine") {
+                    object.report(field, "\(field) applies only to engine deployments; endpoints are replicas that are already running")
+                }
             }
             guard let endpoints else { return nil }
             return Deployment(endpoints: endpoints, nodes: nodes.map(SortedMap.init), continuation: continuation)

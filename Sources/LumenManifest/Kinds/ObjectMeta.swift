@@ -31,10 +31,19 @@ enum LabelRule {
 
 extension ValueReader {
     func labelValue() -> String? {
-        guard case .scalar(let scalar) = node, scalar.string.count <= 63 else {
-            fail("a label value of at most 63 characters")
+        guard case .scalar(let scalar) = node, scalar.string.count <= 63,
+              !scalar.string.unicodeScalars.contains(where: \.isControlOrLineBreak)
+        else {
+            fail("a label value of at most 63 characters, without control characters or line breaks")
             return nil
         }
         return scalar.string
+    }
+}
+
+extension Unicode.Scalar {
+    /// C0 and C1 controls, DEL, and Unicode line and paragraph separators: never wanted in a one-line value.
+    var isControlOrLineBreak: Bool {
+        value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
     }
 }

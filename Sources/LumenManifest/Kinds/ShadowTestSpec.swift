@@ -68,6 +68,6 @@ extension ValueReader {
             fail("a time such as 2026-12-01T00:00:00Z or a date such as 2026-12-01")
             return nil
         }
-        return date.ISO8601Format()
+        return date.ISO8601Format(Date.ISO8601FormatStyle(includingFractionalSeconds: text.contains(".")))
     }
 }

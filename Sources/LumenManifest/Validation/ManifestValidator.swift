@@ -47,3 +47,19 @@ public enum ManifestValidator {
         return diagnostics
     }
 }
+
+extension ManifestValidator {
+    /// Objects left in `state` that still refer to one of `deleted`: each blocks the delete.
+    public static func referencesToDeleted(_ deleted: Set<ManifestID>, in state: [ManifestID: Manifest]) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        for id in state.keys.sorted() {
+            guard let manifest = state[id] else { continue }
+            for reference in manifest.references where deleted.contains(reference.target) {
+                diagnostics.append(Diagnostic(
+                    location: nil, subject: "cannot delete \(reference.target)", path: "",
+                    message: "\(id) refers to it (\(reference.path)); delete \(id) in the same step or change it first"))
+            }
+        }
+        return diagnostics
+    }
+}

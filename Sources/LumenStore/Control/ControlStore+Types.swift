@@ -1,3 +1,4 @@
+public import LumenAPI
 public import LumenManifest
 
 /// An object as stored: its canonical JSON and the revision that last changed it.

@@ -8,8 +8,8 @@ extension ControlStore {
     /// Unchanged input writes nothing and makes no revision.
     public func apply(_ documents: [LocatedManifest], source: String, dryRun: Bool = false) throws -> ChangeResult {
         let reported = Set(documents.map(\.manifest.id))
-        return try commit(action: .apply, source: source, rollbackOf: nil, dryRun: dryRun,
-                          documents: documents, reported: reported) { _, state in
+        return try commit(action: .apply, source: source, rollbackOf: nil, dryRun: dryRun, reported: reported,
+                          check: { ManifestValidator.danglingReferences(in: $0, documents: documents) }) { _, state in
             for document in documents {
                 state[document.manifest.id] = StateEntry(document.manifest)
             }
@@ -18,7 +18,8 @@ extension ControlStore {
 
     /// Deletes the given objects as one new revision; fails if any does not exist or is still referenced.
     public func delete(_ ids: [ManifestID], source: String, dryRun: Bool = false) throws -> ChangeResult {
-        try commit(action: .delete, source: source, rollbackOf: nil, dryRun: dryRun, documents: [], reported: []) { _, state in
+        try commit(action: .delete, source: source, rollbackOf: nil, dryRun: dryRun, reported: [],
+                   check: { ManifestValidator.referencesToDeleted(Set(ids), in: $0) }) { _, state in
             let missing = ids.filter { state[$0] == nil }
             guard missing.isEmpty else {
                 throw StoreError.notFound(missing.map(\.description).joined(separator: ", "))
@@ -29,8 +30,8 @@ extension ControlStore {
 
     /// Makes the state of a past revision current again, as a new revision.
     public func rollback(to target: Int, dryRun: Bool = false) throws -> ChangeResult {
-        try commit(action: .rollback, source: "revision \(target)", rollbackOf: target, dryRun: dryRun,
-                   documents: [], reported: []) { db, state in
+        try commit(action: .rollback, source: "revision \(target)", rollbackOf: target, dryRun: dryRun, reported: [],
+                   check: { ManifestValidator.danglingReferences(in: $0, documents: []) }) { db, state in
             let latest = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM revision")
             guard let latest, (1...latest).contains(target) else { throw StoreError.unknownRevision(target, latest: latest) }
             state = try Self.state(db, at: target)
@@ -73,48 +74,55 @@ extension ControlStore {
         return state
     }
 
-    /// Reads the live state, lets `plan` edit it, checks references in the result, and writes the
-    /// difference as one revision — all inside one immediate transaction, so concurrent writers
-    /// are serialised and each validates against the state it replaces.
+    /// Reads the live state, lets `plan` edit it, checks the result, and writes the difference as
+    /// one revision inside one immediate transaction, so concurrent writers take turns and each
+    /// validates against the state it replaces. A dry run only reads.
     private func commit(
-        action: Revision.Action, source: String, rollbackOf: Int?, dryRun: Bool,
-        documents: [LocatedManifest], reported: Set<ManifestID>,
+        action: Revision.Action, source: String, rollbackOf: Int?, dryRun: Bool, reported: Set<ManifestID>,
+        check: ([ManifestID: Manifest]) -> [Diagnostic],
         plan: (Database, inout [ManifestID: StateEntry]) throws -> Void
     ) throws -> ChangeResult {
-        do {
-            var result: ChangeResult?
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    let before = try Self.state(db)
-                    var after = before
-                    try plan(db, &after)
-                    let dangling = ManifestValidator.danglingReferences(
-                        in: after.mapValues(\.manifest), documents: documents)
-                    guard dangling.isEmpty else { throw ManifestErrors(dangling) }
-
-                    var changes: [Change] = []
-                    for id in Set(before.keys).union(after.keys).sorted() {
-                        let old = before[id], new = after[id]
-                        let kind: ChangeKind
-                        switch (old, new) {
-                        case (nil, .some): kind = .created
-                        case (.some, nil): kind = .deleted
-                        case (let old?, let new?): kind = old.json == new.json ? .unchanged : .configured
-                        case (nil, nil): continue
-                        }
-                        if kind == .unchanged && !reported.contains(id) { continue }
-                        changes.append(Change(id: id, kind: kind, before: old?.manifest, after: new?.manifest))
-                    }
-                    let baseRevision = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM revision")
-                    var outcome = ChangeResult(changes: changes, revision: nil, baseRevision: baseRevision, dryRun: dryRun)
-                    defer { result = outcome }
-                    guard !dryRun, outcome.hasChanges else { return .rollback }
-                    outcome.revision = try write(db, action: action, source: source, rollbackOf: rollbackOf,
-                                                 changes: changes, state: after)
-                    return .commit
+        func changes(_ db: Database) throws -> (ChangeResult, [ManifestID: StateEntry]) {
+            let before = try Self.state(db)
+            var after = before
+            try plan(db, &after)
+            let problems = check(after.mapValues(\.manifest))
+            guard problems.isEmpty else { throw ManifestErrors(problems) }
+            var changes: [Change] = []
+            for id in Set(before.keys).union(after.keys).sorted() {
+                let old = before[id], new = after[id]
+                let kind: ChangeKind
+                switch (old, new) {
+                case (nil, .some): kind = .created
+                case (.some, nil): kind = .deleted
+                case (let old?, let new?): kind = old.json == new.json ? .unchanged : .configured
+                case (nil, nil): continue
                 }
+                if kind == .unchanged && !reported.contains(id) { continue }
+                changes.append(Change(id: id, kind: kind, before: old?.manifest, after: new?.manifest))
             }
-            guard let result else { throw StoreError.io(path, "the transaction ended without a result") }
+            let baseRevision = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM revision")
+            return (ChangeResult(changes: changes, revision: nil, baseRevision: baseRevision, dryRun: dryRun), after)
+        }
+        do {
+            var result: ChangeResult
+            if dryRun {
+                result = try pool.read { db in try changes(db).0 }
+            } else {
+                var outcome: ChangeResult?
+                try pool.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        var (planned, after) = try changes(db)
+                        defer { outcome = planned }
+                        guard planned.hasChanges else { return .rollback }
+                        planned.revision = try write(db, action: action, source: source, rollbackOf: rollbackOf,
+                                                     result: planned, state: after)
+                        return .commit
+                    }
+                }
+                guard let outcome else { throw StoreError.io(path, "the transaction ended without a result") }
+                result = outcome
+            }
             logger.info("\(action.rawValue) \(result.revision.map { "wrote revision \($0)" } ?? "wrote nothing")", metadata: [
                 "source": "\(source)", "dryRun": "\(dryRun)", "created": "\(result.count(.created))",
                 "configured": "\(result.count(.configured))", "deleted": "\(result.count(.deleted))",
@@ -131,13 +139,10 @@ extension ControlStore {
 
     private func write(
         _ db: Database, action: Revision.Action, source: String, rollbackOf: Int?,
-        changes: [Change], state: [ManifestID: StateEntry]
+        result: ChangeResult, state: [ManifestID: StateEntry]
     ) throws -> Int {
-        let counts = (
-            created: changes.filter { $0.kind == .created }.count,
-            changed: changes.filter { $0.kind == .configured }.count,
-            deleted: changes.filter { $0.kind == .deleted }.count
-        )
+        let changes = result.changes
+        let counts = (created: result.count(.created), changed: result.count(.configured), deleted: result.count(.deleted))
         try db.execute(sql: """
             INSERT INTO revision (createdAt, action, source, actor, rollbackOf, createdCount, changedCount, deletedCount)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -26,6 +26,10 @@ public final class ControlStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.label = "lumen.control"
+        // Two processes creating or migrating the same new store at once would race on the schema;
+        // an exclusive lock on a side file makes them take turns.
+        let lock = try Self.lockHome(home)
+        defer { flock(lock, LOCK_UN); close(lock) }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // Durable on return: an apply that printed its revision survives a power cut.
@@ -41,6 +45,16 @@ public final class ControlStore: Sendable {
         } catch {
             throw Self.translate(error, path: path)
         }
+    }
+
+    private static func lockHome(_ home: String) throws -> Int32 {
+        let lockPath = (home as NSString).appendingPathComponent("control.lock")
+        let descriptor = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError.cannotCreateHome(home, String(cString: strerror(errno)))
+        }
+        while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+        return descriptor
     }
 
     /// Opens the store in `home` only if it exists, so read commands never create one.

@@ -88,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LumenEngineTests",
-            dependencies: ["LumenEngine", "LumenTestSupport"],
+            dependencies: ["LumenEngine", "LumenTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -57,7 +57,8 @@ struct SimulatedResponse {
                 if let call = request.toolCall {
                     completionTokens += SimulatedRequest.wordCount(call.arguments) + 1
                     message.append(.init("content", .null))
-                    message.append(.init("tool_calls", .list([toolCallValue(call, arguments: call.arguments, header: true)])))
+                    // `index` belongs to stream deltas only.
+                    message.append(.init("tool_calls", .list([toolCallValue(call, arguments: call.arguments, header: true).removing("index")])))
                 } else {
                     completionTokens += tokens.count
                     message.append(.init("content", .string(text)))

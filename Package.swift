@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "lumenctl", targets: ["lumenctl"]),
         .executable(name: "lumen-engine", targets: ["lumen-engine"]),
+        .executable(name: "lumen-agent", targets: ["lumen-agent"]),
         .library(name: "LumenManifest", targets: ["LumenManifest"]),
         .library(name: "LumenStore", targets: ["LumenStore"]),
         .library(name: "LumenCtl", targets: ["LumenCtl"]),
@@ -25,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .target(
@@ -52,6 +57,29 @@ let package = Package(
                 "LumenManifest",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LumenGateway",
+            dependencies: [
+                "LumenStore",
+                "LumenAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LumenAgent",
+            dependencies: [
+                "LumenGateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -62,6 +90,7 @@ let package = Package(
                 "LumenStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -73,6 +102,11 @@ let package = Package(
         .executableTarget(
             name: "lumenctl",
             dependencies: ["LumenCtl"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "lumen-agent",
+            dependencies: ["LumenAgent"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|help)
+    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys help' -- "${cur}"))
         ;;
     esac
 }
@@ -365,6 +365,113 @@ _lumenctl_validate() {
         __lumenctl_add_completions -o plusdirs -fX '!*.@(yaml|yml)'
         return
         ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_sync() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_keys() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __lumenctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|list|revoke)
+        # Offer subcommand argument completions
+        "_lumenctl_keys_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create list revoke' -- "${cur}"))
+        ;;
+    esac
+}
+
+_lumenctl_keys_create() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--routes --rpm --tpm --max-streams --output -o --home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--routes')
+        return
+        ;;
+    '--rpm')
+        return
+        ;;
+    '--tpm')
+        return
+        ;;
+    '--max-streams')
+        return
+        ;;
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_keys_list() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--output -o --home)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_keys_revoke() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
     '--home')
         __lumenctl_add_completions -d
         return

@@ -58,13 +58,15 @@ _lumenctl() {
             'history:List revisions, or the versions of one object.'
             'rollback:Make a past revision'\''s state current again, written as a new revision.'
             'validate:Check manifests without writing anything.'
+            'sync:Push the newest revision to every node again (after a node was down, say).'
+            'keys:Create, list and revoke API keys.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|help)
+        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -191,6 +193,94 @@ _lumenctl_validate() {
     local -ar arg_specs=(
         '*'{-f,--filename}'[A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.]:path:_files -g '\''*.yaml *.yml'\'''
         '(-R --recursive)'{-R,--recursive}'[Read folders named by -f recursively.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_sync() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_keys() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'create:Create a key and print it once.'
+            'list:List keys (never their secrets).'
+            'revoke:Revoke a key; agents refuse it once they have the new revision.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        create|list|revoke)
+            "_lumenctl_keys_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_lumenctl_keys_create() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        ':name:'
+        '--routes[Routes and models the key may use, comma-separated (default\: all).]:names:'
+        '--rpm[Requests per minute allowed.]:rpm:'
+        '--tpm[Tokens (in + out) per minute allowed.]:tpm:'
+        '--max-streams[Concurrent streams allowed.]:max-streams:'
+        '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_keys_list() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        '(--output -o)'{--output,-o}'[Output format\: table, wide, json or yaml.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_keys_revoke() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':name:'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

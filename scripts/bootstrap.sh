@@ -19,4 +19,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The conformance tests drive the agent with the official OpenAI Python SDK.
+if ! python3 -c "import openai, pytest" 2>/dev/null; then
+  echo "Installing the openai and pytest Python packages..."
+  python3 -m pip install -q --disable-pip-version-check openai pytest
+fi
+
 command -v swift >/dev/null || { echo "error: the Swift toolchain (6.1 or newer) is not on PATH; install it from swift.org" >&2; exit 1; }

@@ -11,3 +11,4 @@ bin=$(swift build --show-bin-path)
 "$bin/lumenctl" validate -f manifests/ --home "$(mktemp -d)"
 "$bin/lumenctl" validate -f manifests/quickstart --home "$(mktemp -d)"
 swift test --skip-build
+python3 -m pytest Tests/conformance -q

@@ -19,10 +19,14 @@ struct Apply: ParsableCommand {
 
     func run() throws {
         let documents = try files.load()
-        let result = dryRun
-            ? try ChangePreview.apply(documents, home: home, source: files.source)
-            : try home.openStore().apply(documents, source: files.source)
+        if dryRun {
+            ChangeReport.print(try ChangePreview.apply(documents, home: home, source: files.source), verb: "Applied")
+            return
+        }
+        let store = try home.openStore()
+        let result = try store.apply(documents, source: files.source)
         ChangeReport.print(result, verb: "Applied")
+        if result.revision != nil { try StatePush.pushLatest(store, home: home) }
     }
 }
 

@@ -40,6 +40,8 @@ struct Delete: ParsableCommand {
             source = files.source
         }
         guard let store = try home.existingStore() else { throw CommandFailure.notFound(ids[0]) }
-        ChangeReport.print(try store.delete(ids, source: source, dryRun: dryRun), verb: "Deleted in")
+        let result = try store.delete(ids, source: source, dryRun: dryRun)
+        ChangeReport.print(result, verb: "Deleted in")
+        if result.revision != nil { try StatePush.pushLatest(store, home: home) }
     }
 }

@@ -18,6 +18,8 @@ struct Rollback: ParsableCommand {
 
     func run() throws {
         guard let store = try home.existingStore() else { throw CommandFailure.emptyStore(home.path) }
-        ChangeReport.print(try store.rollback(to: revision, dryRun: dryRun), verb: "Rolled back to revision \(revision) as")
+        let result = try store.rollback(to: revision, dryRun: dryRun)
+        ChangeReport.print(result, verb: "Rolled back to revision \(revision) as")
+        if result.revision != nil { try StatePush.pushLatest(store, home: home) }
     }
 }

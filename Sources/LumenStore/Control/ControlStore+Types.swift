@@ -23,6 +23,8 @@ public struct StoredObject: Sendable {
 public struct Revision: Sendable, Codable, Hashable {
     public enum Action: String, Sendable, Codable {
         case apply, delete, rollback
+        case keyCreate = "key-create"
+        case keyRevoke = "key-revoke"
     }
 
     public var id: Int

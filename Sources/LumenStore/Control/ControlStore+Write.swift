@@ -143,12 +143,8 @@ extension ControlStore {
     ) throws -> Int {
         let changes = result.changes
         let counts = (created: result.count(.created), changed: result.count(.configured), deleted: result.count(.deleted))
-        try db.execute(sql: """
-            INSERT INTO revision (createdAt, action, source, actor, rollbackOf, createdCount, changedCount, deletedCount)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [Date().ISO8601Format(), action.rawValue, source, Self.actor, rollbackOf,
-                             counts.created, counts.changed, counts.deleted])
-        let revision = Int(db.lastInsertedRowID)
+        let revision = try Self.insertRevision(db, action: action, source: source, rollbackOf: rollbackOf,
+                                               counts: (counts.created, counts.changed, counts.deleted))
         let supersede = try db.makeStatement(sql: """
             UPDATE object SET supersededBy = ? WHERE kind = ? AND name = ? AND supersededBy IS NULL
             """)
@@ -162,6 +158,19 @@ extension ControlStore {
             }
         }
         return revision
+    }
+
+    /// Adds a revision row and returns its number.
+    static func insertRevision(
+        _ db: Database, action: Revision.Action, source: String, rollbackOf: Int? = nil,
+        counts: (created: Int, changed: Int, deleted: Int)
+    ) throws -> Int {
+        try db.execute(sql: """
+            INSERT INTO revision (createdAt, action, source, actor, rollbackOf, createdCount, changedCount, deletedCount)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [Date().ISO8601Format(), action.rawValue, source, actor, rollbackOf,
+                             counts.created, counts.changed, counts.deleted])
+        return Int(db.lastInsertedRowID)
     }
 
     /// Who made a revision: `user@host`.

@@ -8,6 +8,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case notFound
         case cannotCreateHome
         case io
+        case conflict
     }
 
     private let code: Code
@@ -44,6 +45,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
     static func cannotCreateHome(_ path: String, _ reason: String) -> StoreError {
         StoreError(.cannotCreateHome, "cannot create the Lumen home \(path): \(reason); set LUMEN_HOME or --home to a writable folder")
+    }
+
+    static func conflict(_ message: String) -> StoreError {
+        StoreError(.conflict, message)
     }
 
     static func io(_ path: String, _ reason: String) -> StoreError {

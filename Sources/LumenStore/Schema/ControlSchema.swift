@@ -30,6 +30,29 @@ enum ControlSchema {
                 CREATE INDEX object_superseded ON object(supersededBy);
                 """)
         }
+        migrator.registerMigration("v2-keys-and-node-sync") { db in
+            try db.execute(sql: """
+                CREATE TABLE apiKey (
+                    name TEXT PRIMARY KEY,
+                    hash TEXT NOT NULL UNIQUE,
+                    prefix TEXT NOT NULL,
+                    routes TEXT,
+                    requestsPerMinute INTEGER,
+                    tokensPerMinute INTEGER,
+                    maxStreams INTEGER,
+                    createdAt TEXT NOT NULL,
+                    revokedAt TEXT,
+                    revision INTEGER NOT NULL REFERENCES revision(id)
+                );
+                CREATE TABLE nodeSync (
+                    node TEXT PRIMARY KEY,
+                    appliedRevision INTEGER,
+                    agentVersion TEXT,
+                    lastAttemptAt TEXT NOT NULL,
+                    lastError TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

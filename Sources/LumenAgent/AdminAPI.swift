@@ -1,0 +1,92 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import LumenAPI
+import LumenGateway
+import LumenStore
+import Logging
+import NIOCore
+
+/// The agent's admin API (cluster token required): snapshot pushes, status and the usage ledger.
+struct AdminAPI: Sendable {
+    let state: GatewayState
+    let store: AgentStore
+    let clusterToken: String
+    let version: String
+    let logger: Logger
+
+    static let maxSnapshotBytes = 64 * 1024 * 1024
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/health") { _, _ in json(.map([.init("status", .string("ok"))])) }
+        router.put("/v1/snapshot") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            return await applySnapshot(request)
+        }
+        router.get("/v1/status") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            let current = state.snapshot
+            return json(.map([
+                .init("revision", .number(String(current.revision))), .init("version", .string(version)),
+                .init("warnings", .list(current.warnings.map(JSONValue.string))),
+            ]))
+        }
+        router.get("/v1/usage") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 10_000
+            do {
+                let rows = try store.usage(limit: limit)
+                let data = try JSONEncoder().encode(rows)
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            } catch {
+                return json(OpenAIError.server("cannot read the usage ledger: \(error)").body, status: .internalServerError)
+            }
+        }
+    }
+
+    private func authorized(_ request: Request) -> Bool {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
+        return APIKeySecret.constantTimeEquals(APIKeySecret.hash(String(header.dropFirst(7))), APIKeySecret.hash(clusterToken))
+    }
+
+    private func unauthorized() -> Response {
+        json(OpenAIError(status: 401, message: "the admin API needs the cluster token: Authorization: Bearer <LUMEN_CLUSTER_TOKEN>",
+                         type: "invalid_request_error", code: "invalid_cluster_token").body, status: .unauthorized)
+    }
+
+    private func applySnapshot(_ request: Request) async -> Response {
+        var request = request
+        let snapshot: Snapshot
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maxSnapshotBytes)
+            snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(body.readableBytesView))
+        } catch {
+            return json(OpenAIError.invalidRequest("not a Lumen snapshot: \(error)").body, status: .badRequest)
+        }
+        let current = state.snapshot.revision
+        guard snapshot.revision > current else {
+            var error = OpenAIError(status: 409, message: "revision \(snapshot.revision) is not newer than the applied revision \(current); nothing changed",
+                                    type: "invalid_request_error", code: "stale_revision").body
+            error = error.setting("appliedRevision", .number(String(current)))
+            return json(error, status: .conflict)
+        }
+        let compiled = CompiledState(snapshot: snapshot)
+        do {
+            // Persist first: a restart must come back with what was acknowledged.
+            _ = try store.saveSnapshot(revision: snapshot.revision, body: Data(body.readableBytesView))
+        } catch {
+            return json(OpenAIError.server("cannot persist the snapshot: \(error)").body, status: .internalServerError)
+        }
+        state.install(compiled)
+        logger.info("applied snapshot", metadata: ["revision": "\(snapshot.revision)", "warnings": "\(compiled.warnings.count)"])
+        return json(.map([
+            .init("appliedRevision", .number(String(snapshot.revision))), .init("version", .string(version)),
+            .init("warnings", .list(compiled.warnings.map(JSONValue.string))),
+        ]))
+    }
+
+    private func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.json(pretty: false))))
+    }
+}

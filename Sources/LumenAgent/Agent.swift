@@ -1,0 +1,124 @@
+public import Foundation
+import AsyncHTTPClient
+import Hummingbird
+public import LumenGateway
+import LumenStore
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import Synchronization
+
+/// How an agent is started.
+public struct AgentOptions: Sendable {
+    public var home: String
+    public var listenHost = "127.0.0.1"
+    public var listenPort = 8080
+    public var adminHost = "127.0.0.1"
+    public var adminPort = 7070
+    public var clusterToken: String
+    public var drainTimeout: Duration = .seconds(30)
+    public var gateway = GatewayConfiguration()
+
+    public init(home: String, clusterToken: String) {
+        self.home = home
+        self.clusterToken = clusterToken
+    }
+}
+
+/// `lumen-agent`: the public API and the admin API, with its ledger, in one ordered service group.
+public enum Agent {
+    public static let version = "0.1.0"
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting, lets open streams finish (up to the
+    /// drain timeout) and flushes the ledger. `onListening` receives the public and admin ports.
+    public static func run(_ options: AgentOptions, logger: Logger,
+                           onListening: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
+        let store = try AgentStore(home: options.home)
+        let state = GatewayState()
+        if let persisted = try store.loadSnapshot() {
+            do {
+                let snapshot = try JSONDecoder().decode(Snapshot.self, from: persisted.body)
+                state.install(CompiledState(snapshot: snapshot))
+                logger.info("serving the persisted snapshot", metadata: ["revision": "\(snapshot.revision)"])
+            } catch {
+                logger.error("the persisted snapshot is unreadable; waiting for a push", metadata: ["error": "\(error)"])
+            }
+        }
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        clientConfiguration.timeout.connect = .seconds(5)
+        clientConfiguration.decompression = .disabled
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let ledger = UsageLedger(store: store, logger: logger)
+        let gateway = Gateway(state: state, client: client, ledger: ledger, configuration: options.gateway, logger: logger)
+
+        let ports = PortReport(onListening)
+        let publicRouter = Router()
+        gateway.register(on: publicRouter)
+        let publicApp = Application(
+            router: publicRouter,
+            configuration: .init(address: .hostname(options.listenHost, port: options.listenPort), serverName: "lumen-agent"),
+            onServerRunning: { channel in ports.report(public: channel.localAddress?.port ?? options.listenPort) },
+            logger: logger)
+        let adminRouter = Router()
+        AdminAPI(state: state, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
+        let adminApp = Application(
+            router: adminRouter,
+            configuration: .init(address: .hostname(options.adminHost, port: options.adminPort), serverName: "lumen-agent-admin"),
+            onServerRunning: { channel in ports.report(admin: channel.localAddress?.port ?? options.adminPort) },
+            logger: logger)
+
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: LedgerService(ledger: ledger)),
+                .init(service: adminApp),
+                .init(service: publicApp),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        configuration.maximumGracefulShutdownDuration = options.drainTimeout
+        do {
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            try? await client.shutdown()
+            ledger.flush()
+            throw error
+        }
+        try? await client.shutdown()
+        ledger.flush()
+    }
+}
+
+/// Flushes the ledger in the background; on shutdown (after the servers drained) flushes once more.
+struct LedgerService: Service {
+    let ledger: UsageLedger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await ledger.run()
+        }
+        ledger.flush()
+    }
+}
+
+/// Calls back once both servers are listening, with their actual ports.
+final class PortReport: Sendable {
+    private let ports = Mutex<(public: Int?, admin: Int?, reported: Bool)>((nil, nil, false))
+    private let callback: @Sendable (Int, Int) -> Void
+
+    init(_ callback: @escaping @Sendable (Int, Int) -> Void) {
+        self.callback = callback
+    }
+
+    func report(public port: Int? = nil, admin: Int? = nil) {
+        let ready = ports.withLock { state -> (Int, Int)? in
+            if let port { state.public = port }
+            if let admin { state.admin = admin }
+            guard let publicPort = state.public, let adminPort = state.admin, !state.reported else { return nil }
+            state.reported = true
+            return (publicPort, adminPort)
+        }
+        if let ready { callback(ready.0, ready.1) }
+    }
+}

@@ -1,0 +1,98 @@
+public import ArgumentParser
+import Foundation
+import LumenGateway
+import Logging
+
+/// `lumen-agent`: the daemon on every node.
+public struct AgentCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lumen-agent",
+        abstract: "Lumen's node agent: the OpenAI-compatible gateway and the admin API that lumenctl pushes state to.",
+        version: Agent.version,
+        subcommands: [Run.self]
+    )
+
+    public init() {}
+
+    /// Parses the arguments and runs the command on the async path.
+    public static func runFromCommandLine() async {
+        do {
+            var command = try parseAsRoot()
+            // Dispatch by type: calling run() on an existential picks the synchronous requirement.
+            if let run = command as? Run {
+                try await run.start()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the public API and the admin API until SIGTERM or SIGINT.",
+        discussion: "The agent serves the last snapshot it was given (kept in agent.db in its home) until lumenctl pushes a newer one. The cluster token comes from LUMEN_CLUSTER_TOKEN or --cluster-token-file."
+    )
+
+    @Option(help: ArgumentHelp("The agent's home folder, holding agent.db (default: $LUMEN_HOME, else ~/.lumen).", valueName: "dir"))
+    var home: String?
+    @Option(help: ArgumentHelp("Public API address.", valueName: "host:port"))
+    var listen = "127.0.0.1:8080"
+    @Option(help: ArgumentHelp("Admin API address (keep it private).", valueName: "host:port"))
+    var adminListen = "127.0.0.1:7070"
+    @Option(help: ArgumentHelp("A file holding the cluster token (else LUMEN_CLUSTER_TOKEN).", valueName: "file"))
+    var clusterTokenFile: String?
+    @Option(help: "How long open streams may take to finish on shutdown, in seconds.")
+    var drainTimeout = 30
+    @Option(help: "Largest request body in bytes; larger ones get 413.")
+    var maxRequestBytes = 4 * 1024 * 1024
+
+    static func address(_ text: String, option: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("\(option) takes HOST:PORT, e.g. 127.0.0.1:8080 (port 0 picks a free one).")
+        }
+        return (String(text[..<colon]), port)
+    }
+
+    func validate() throws {
+        _ = try Self.address(listen, option: "--listen")
+        _ = try Self.address(adminListen, option: "--admin-listen")
+        if drainTimeout < 0 { throw ValidationError("--drain-timeout must be 0 or more seconds.") }
+    }
+
+    mutating func run() async throws {
+        try await start()
+    }
+
+    func start() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let token: String
+        if let file = clusterTokenFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+                throw ValidationError("Cannot read a cluster token from \(file); write one there or set LUMEN_CLUSTER_TOKEN.")
+            }
+            token = text
+        } else if let text = environment["LUMEN_CLUSTER_TOKEN"], !text.isEmpty {
+            token = text
+        } else {
+            throw ValidationError("Set LUMEN_CLUSTER_TOKEN or --cluster-token-file: the admin API needs a cluster token.")
+        }
+        let home = home ?? environment["LUMEN_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".lumen")
+        var options = AgentOptions(home: home, clusterToken: token)
+        (options.listenHost, options.listenPort) = try Self.address(listen, option: "--listen")
+        (options.adminHost, options.adminPort) = try Self.address(adminListen, option: "--admin-listen")
+        options.drainTimeout = .seconds(drainTimeout)
+        options.gateway.maxRequestBytes = maxRequestBytes
+        var logger = Logger(label: "lumen.agent")
+        logger.logLevel = environment["LUMEN_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        let listenHost = options.listenHost, adminHost = options.adminHost
+        try await Agent.run(options, logger: logger) { publicPort, adminPort in
+            // Written unbuffered: tests and `lumenctl up` wait for this line to learn the ports.
+            FileHandle.standardOutput.write(Data(
+                "lumen-agent listening on http://\(listenHost):\(publicPort)/v1 (admin http://\(adminHost):\(adminPort))\n".utf8))
+        }
+    }
+}

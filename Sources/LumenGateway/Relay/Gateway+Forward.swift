@@ -1,0 +1,153 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LumenAPI
+import LumenStore
+import NIOCore
+import NIOHTTP1
+import HTTPTypes
+
+extension Gateway {
+    /// What went wrong with one upstream before it sent a byte of its answer.
+    struct UpstreamFailure {
+        var upstream: Upstream
+        var message: String
+    }
+
+    enum Attempt {
+        case answered(ServedModel, Upstream, HTTPClientResponse)
+        /// The upstream refused the request itself (a 4xx other than 429): the client's to see.
+        case refused(ServedModel, Upstream, HTTPResponseStatus, ByteBuffer)
+        case exhausted([UpstreamFailure], skipped: [String])
+    }
+
+    /// Tries each candidate's upstreams in order until one answers. A connection failure, 429 or
+    /// 5xx moves on to the next; nothing has reached the client yet, so moving on is invisible.
+    func attempt(_ body: JSONValue, endpoint: Endpoint, candidates: [ServedModel], stream: Bool,
+                 requestID: String) async -> Attempt {
+        var failures: [UpstreamFailure] = []
+        var skipped: [String] = []
+        for model in candidates {
+            if let reason = model.unavailableReason {
+                skipped.append(reason)
+                continue
+            }
+            // Spread load over a model's replicas: start at a random one.
+            let start = model.upstreams.isEmpty ? 0 : Int.random(in: 0..<model.upstreams.count)
+            for offset in 0..<model.upstreams.count {
+                let upstream = model.upstreams[(start + offset) % model.upstreams.count]
+                var outgoing = body.setting("model", .string(upstream.upstreamModel))
+                if stream {
+                    // Always ask for usage so the ledger is exact; the relay drops it if the client did not ask.
+                    let options = (body["stream_options"] ?? .map([])).setting("include_usage", .bool(true))
+                    outgoing = outgoing.setting("stream_options", options)
+                }
+                var request = HTTPClientRequest(url: Self.join(upstream.baseURL, endpoint.rawValue))
+                request.method = .POST
+                request.headers.add(name: "content-type", value: "application/json")
+                request.headers.add(name: "x-request-id", value: requestID)
+                if let authorization = upstream.authorization { request.headers.add(name: "authorization", value: authorization) }
+                for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
+                request.body = .bytes(ByteBuffer(string: outgoing.json(pretty: false)))
+                let response: HTTPClientResponse
+                do {
+                    response = try await client.execute(request, timeout: .nanoseconds(Int64(upstream.firstTokenTimeout.milliseconds * 1_000_000)))
+                } catch {
+                    failures.append(UpstreamFailure(upstream: upstream, message: Self.describe(error)))
+                    continue
+                }
+                let code = Int(response.status.code)
+                if (200..<300).contains(code) { return .answered(model, upstream, response) }
+                let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+                if code == 429 || code >= 500 {
+                    let detail = (try? JSONValue(json: String(buffer: errorBody)))?["error"]?["message"]?.stringValue ?? String(buffer: errorBody).prefix(200).description
+                    failures.append(UpstreamFailure(upstream: upstream, message: "HTTP \(code): \(detail)"))
+                    continue
+                }
+                return .refused(model, upstream, response.status, errorBody)
+            }
+        }
+        return .exhausted(failures, skipped: skipped)
+    }
+
+    static func join(_ base: String, _ path: String) -> String {
+        base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "connection timed out"
+            case .deadlineExceeded, .readTimeout: return "no answer within the first-token timeout"
+            case .remoteConnectionClosed: return "the upstream closed the connection"
+            default: return "\(error)"
+            }
+        }
+        let text = "\(error)"
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        return text
+    }
+
+    /// The error a client gets when no upstream answered: 502, and no point retrying Lumen.
+    func exhaustedResponse(_ failures: [UpstreamFailure], skipped: [String], exchange: inout Exchange, target: String) -> Response {
+        var reasons = failures.map { "\($0.upstream.id): \($0.message)" }
+        reasons += skipped
+        let message = reasons.isEmpty
+            ? "no upstream serves `\(target)`; give its model a provider or deployment endpoints"
+            : "no upstream could serve `\(target)`: " + reasons.joined(separator: "; ")
+        let error = OpenAIError(status: 502, message: message, type: "server_error", code: "upstream_unavailable")
+        exchange.status = 502
+        finish(exchange, outcome: .failed)
+        var response = errorResponse(error, exchange)
+        response.headers[.xShouldRetry] = "false"
+        return response
+    }
+
+    func refusedResponse(_ status: HTTPResponseStatus, _ body: ByteBuffer, exchange: inout Exchange) -> Response {
+        exchange.status = Int(status.code)
+        finish(exchange, outcome: .failed)
+        let value = (try? JSONValue(json: String(buffer: body))).flatMap { $0["error"] != nil ? $0 : nil }
+            ?? OpenAIError(status: Int(status.code), message: "the upstream refused the request: \(String(buffer: body).prefix(300))",
+                           type: "invalid_request_error").body
+        return jsonResponse(value, exchange, status: HTTPResponse.Status(code: Int(status.code)))
+    }
+
+    // MARK: Whole responses
+
+    func forward(_ body: JSONValue, endpoint: Endpoint, candidates: [ServedModel], exchange: Exchange) async -> Response {
+        var exchange = exchange
+        let target = body["model"]?.stringValue ?? ""
+        switch await attempt(body, endpoint: endpoint, candidates: candidates, stream: false, requestID: exchange.requestID) {
+        case .exhausted(let failures, let skipped):
+            return exhaustedResponse(failures, skipped: skipped, exchange: &exchange, target: target)
+        case .refused(let model, let upstream, let status, let errorBody):
+            exchange.model = model
+            exchange.upstream = upstream
+            return refusedResponse(status, errorBody, exchange: &exchange)
+        case .answered(let model, let upstream, let response):
+            exchange.model = model
+            exchange.upstream = upstream
+            do {
+                let buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
+                exchange.ttft = ContinuousClock.now - exchange.started
+                var answer = try JSONValue(json: String(buffer: buffer))
+                answer = answer.setting("model", .string(model.name))
+                readUsage(answer["usage"], into: &exchange)
+                finish(exchange, outcome: .completed)
+                return jsonResponse(answer, exchange)
+            } catch {
+                let failure = OpenAIError.server("the upstream \(upstream.id) sent an unreadable answer: \(Self.describe(error))", status: 502)
+                exchange.status = 502
+                finish(exchange, outcome: .failed)
+                return errorResponse(failure, exchange)
+            }
+        }
+    }
+
+    func readUsage(_ usage: JSONValue?, into exchange: inout Exchange) {
+        guard let usage, !usage.isNull else { return }
+        exchange.promptTokens = usage["prompt_tokens"]?.intValue ?? exchange.promptTokens
+        exchange.completionTokens = usage["completion_tokens"]?.intValue ?? exchange.completionTokens
+        exchange.cachedTokens = usage["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? exchange.cachedTokens
+    }
+}

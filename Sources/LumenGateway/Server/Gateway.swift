@@ -1,0 +1,272 @@
+public import AsyncHTTPClient
+import Foundation
+public import Hummingbird
+public import LumenAPI
+import LumenManifest
+public import LumenStore
+public import Logging
+import NIOCore
+import NIOHTTP1
+public import HTTPTypes
+
+/// The public OpenAI-compatible API: authenticates, resolves the model or route, forwards to an
+/// upstream and relays the answer (SSE with backpressure), recording every request in the ledger.
+public final class Gateway: Sendable {
+    let state: GatewayState
+    let client: HTTPClient
+    let ledger: UsageLedger
+    let limiter = KeyLimiter()
+    let configuration: GatewayConfiguration
+    let logger: Logger
+
+    public init(state: GatewayState, client: HTTPClient, ledger: UsageLedger, configuration: GatewayConfiguration, logger: Logger) {
+        self.state = state
+        self.client = client
+        self.ledger = ledger
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Adds the public routes to `router`.
+    public func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/chat/completions") { request, _ in await self.generate(request, .chatCompletions) }
+        router.post("/v1/completions") { request, _ in await self.generate(request, .completions) }
+        router.post("/v1/embeddings") { request, _ in await self.generate(request, .embeddings) }
+        router.get("/v1/models") { request, _ in self.models(request) }
+    }
+
+    // MARK: Requests
+
+    /// Everything known about one request, for its response headers, log line and ledger row.
+    struct Exchange {
+        let requestID: String
+        let started = ContinuousClock.now
+        let startedAt = Date()
+        var key: APIKeyRecord?
+        var route: String?
+        var model: ServedModel?
+        var upstream: Upstream?
+        var promptTokens = 0
+        var completionTokens = 0
+        var cachedTokens = 0
+        var ttft: Duration?
+        var status = 200
+
+        var elapsedMilliseconds: Double { (ContinuousClock.now - started).milliseconds }
+    }
+
+    private func generate(_ request: Request, _ endpoint: Endpoint) async -> Response {
+        var exchange = Exchange(requestID: Self.requestID(request))
+        let current = state.snapshot
+        do {
+            let key = try authenticate(request, current)
+            exchange.key = key
+            let body = try await readJSON(request)
+            guard let modelName = body["model"]?.stringValue, !modelName.isEmpty else {
+                throw OpenAIError.invalidRequest("model is required and must be a string, e.g. \"lumen/auto\"", param: "model")
+            }
+            let stream = try Self.optionalBool(body, "stream") ?? false
+            if stream && !endpoint.canStream { throw OpenAIError.invalidRequest("embeddings cannot be streamed", param: "stream") }
+            let (route, candidates) = try resolve(modelName, in: current, for: key)
+            exchange.route = route
+            if let refusal = limiter.admit(key, stream: stream) { throw Self.error(for: refusal) }
+            if stream {
+                return await forwardStream(body, endpoint: endpoint, candidates: candidates, exchange: exchange, request: request)
+            }
+            return await forward(body, endpoint: endpoint, candidates: candidates, exchange: exchange)
+        } catch {
+            let failure = error as? OpenAIError ?? .server("internal error: \(error)")
+            exchange.status = failure.status
+            finish(exchange, outcome: .rejected)
+            return errorResponse(failure, exchange)
+        }
+    }
+
+    static func requestID(_ request: Request) -> String {
+        if let given = request.headers[.xRequestID], !given.isEmpty, given.count <= 128 { return given }
+        var generator = SystemRandomNumberGenerator()
+        return "req_" + String(UInt64.random(in: 0 ... .max, using: &generator), radix: 36)
+    }
+
+    private func authenticate(_ request: Request, _ state: CompiledState) throws(OpenAIError) -> APIKeyRecord {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            throw .unauthorized("missing API key: send it as Authorization: Bearer lmn_…; create one with lumenctl keys create NAME")
+        }
+        let secret = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let hash = APIKeySecret.hash(secret)
+        // The table lookup is by hash; confirm it in constant time before trusting it.
+        guard let key = state.keysByHash[hash], APIKeySecret.constantTimeEquals(key.hash, hash) else {
+            throw .unauthorized("invalid API key \(APIKeySecret.displayPrefix(secret))…; check the key or create one with lumenctl keys create NAME")
+        }
+        if key.revokedAt != nil {
+            throw .unauthorized("API key \(key.prefix)… (\(key.name)) was revoked; create a new one with lumenctl keys create NAME")
+        }
+        return key
+    }
+
+    private func readJSON(_ request: Request) async throws(OpenAIError) -> JSONValue {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.maxRequestBytes)
+        } catch {
+            throw .tooLarge(limit: configuration.maxRequestBytes)
+        }
+        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            throw .invalidRequest("the request body is not valid UTF-8; send UTF-8 JSON")
+        }
+        let body: JSONValue
+        do {
+            body = try JSONValue(json: text)
+        } catch {
+            throw .invalidRequest("the request body is not valid JSON (\(error)); send a JSON object")
+        }
+        guard body.entries != nil else { throw .invalidRequest("the request body must be a JSON object, got \(body.typeName)") }
+        return body
+    }
+
+    static func optionalBool(_ body: JSONValue, _ key: String) throws(OpenAIError) -> Bool? {
+        guard let value = body[key], !value.isNull else { return nil }
+        guard let flag = value.boolValue else { throw .invalidRequest("\(key) must be a boolean, got \(value.typeName)", param: key) }
+        return flag
+    }
+
+    /// The route (if any) and the models to try, in order, for `name`: `lumen/<route>` or a model.
+    private func resolve(_ name: String, in state: CompiledState, for key: APIKeyRecord) throws(OpenAIError) -> (String?, [ServedModel]) {
+        if name.hasPrefix("lumen/") {
+            let routeName = String(name.dropFirst(6))
+            guard let route = state.routes[routeName] else {
+                throw .notFound("the route `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
+            }
+            try authorize(key, routeName)
+            let models = route.candidates.compactMap { state.models[$0] }
+            return (routeName, Self.order(models, for: route))
+        }
+        guard let model = state.models[name] else {
+            throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
+        }
+        try authorize(key, name)
+        return (nil, [model])
+    }
+
+    private func authorize(_ key: APIKeyRecord, _ name: String) throws(OpenAIError) {
+        guard let allowed = key.routes, !allowed.contains(name) else { return }
+        throw .forbidden("API key \(key.prefix)… (\(key.name)) may not use `\(name)`; it may use: \(allowed.joined(separator: ", "))")
+    }
+
+    /// Candidate order for this issue's strategies: `weighted` draws the first by its traffic
+    /// share, the others follow in listed order as fallbacks; every other strategy tries the
+    /// candidates in listed order (scoring comes with the router).
+    static func order(_ models: [ServedModel], for route: RouteSpec) -> [ServedModel] {
+        guard route.strategy == .weighted, let traffic = route.traffic, !models.isEmpty else { return models }
+        let total = models.reduce(0) { $0 + (traffic[$1.name] ?? 0) }
+        guard total > 0 else { return models }
+        var draw = Int.random(in: 0..<total)
+        var first = 0
+        for (index, model) in models.enumerated() {
+            draw -= traffic[model.name] ?? 0
+            if draw < 0 { first = index; break }
+        }
+        var ordered = models
+        ordered.insert(ordered.remove(at: first), at: 0)
+        return ordered
+    }
+
+    private static func error(for refusal: KeyLimiter.Refusal) -> OpenAIError {
+        switch refusal {
+        case .requestsPerMinute(let limit, let retryAfter):
+            .rateLimited("this API key allows \(limit) requests per minute; retry after \(retryAfter) s", retryAfter: retryAfter)
+        case .tokensPerMinute(let limit, let retryAfter):
+            .rateLimited("this API key allows \(limit) tokens per minute; retry after \(retryAfter) s", retryAfter: retryAfter)
+        case .streams(let limit):
+            .rateLimited("this API key allows \(limit) concurrent streams; wait for one to finish", retryAfter: 1)
+        }
+    }
+
+    // MARK: Models
+
+    private func models(_ request: Request) -> Response {
+        var exchange = Exchange(requestID: Self.requestID(request))
+        let current = state.snapshot
+        let key: APIKeyRecord
+        do {
+            key = try authenticate(request, current)
+        } catch {
+            return errorResponse(error, exchange)
+        }
+        exchange.key = key
+        let allowed = { (name: String) in key.routes?.contains(name) ?? true }
+        let entry = { (id: String, owner: String) -> JSONValue in
+            .map([.init("id", .string(id)), .init("object", .string("model")), .init("created", .number("0")),
+                  .init("owned_by", .string(owner))])
+        }
+        var data = current.routes.keys.sorted().filter(allowed).map { entry("lumen/" + $0, "lumen") }
+        data += current.models.keys.sorted().filter(allowed).map { name in
+            entry(name, current.models[name]?.spec.provider ?? "self-hosted")
+        }
+        return jsonResponse(.map([.init("object", .string("list")), .init("data", .list(data))]), exchange)
+    }
+
+    // MARK: Responses
+
+    func jsonResponse(_ value: JSONValue, _ exchange: Exchange, status: HTTPResponse.Status = .ok) -> Response {
+        var response = Response(status: status, headers: headers(exchange, contentType: "application/json"),
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: value.json(pretty: false))))
+        response.status = status
+        return response
+    }
+
+    func errorResponse(_ error: OpenAIError, _ exchange: Exchange) -> Response {
+        var response = jsonResponse(error.body, exchange, status: HTTPResponse.Status(code: error.status))
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    func headers(_ exchange: Exchange, contentType: String) -> HTTPFields {
+        var fields: HTTPFields = [.contentType: contentType, .xRequestID: exchange.requestID]
+        if let route = exchange.route { fields[.xLumenRoute] = route }
+        if let model = exchange.model?.name { fields[.xLumenModel] = model }
+        return fields
+    }
+
+    /// Writes the ledger row and the request's log line.
+    func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) {
+        let cost = exchange.model.map {
+            Self.cost($0.spec.pricing, prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
+        } ?? 0
+        if let key = exchange.key { limiter.recordTokens(key, exchange.promptTokens + exchange.completionTokens) }
+        ledger.record(UsageRecord(
+            requestID: exchange.requestID, at: exchange.startedAt.ISO8601Format(), keyName: exchange.key?.name,
+            route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,
+            promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, cachedTokens: exchange.cachedTokens,
+            cost: "\(cost)", ttftMilliseconds: exchange.ttft?.milliseconds, durationMilliseconds: exchange.elapsedMilliseconds,
+            status: exchange.status, outcome: outcome, failovers: 0))
+        logger.info("request", metadata: [
+            "request_id": "\(exchange.requestID)", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",
+            "route": "\(exchange.route ?? "-")", "model": "\(exchange.model?.name ?? "-")",
+            "upstream": "\(exchange.upstream?.id ?? "-")", "tokens_in": "\(exchange.promptTokens)",
+            "tokens_out": "\(exchange.completionTokens)", "ms": "\(Int(exchange.elapsedMilliseconds))",
+        ])
+    }
+
+    static func cost(_ pricing: ModelSpec.Pricing, prompt: Int, completion: Int, cached: Int) -> Decimal {
+        let million = Decimal(1_000_000)
+        let uncached = Decimal(max(0, prompt - cached))
+        return (uncached * pricing.inputPerMTok.amount + Decimal(cached) * pricing.cachedInputPerMTok.amount
+            + Decimal(completion) * pricing.outputPerMTok.amount) / million
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = HTTPField.Name("x-request-id")!
+    static let xLumenRoute = HTTPField.Name("x-lumen-route")!
+    static let xLumenModel = HTTPField.Name("x-lumen-model")!
+    static let xShouldRetry = HTTPField.Name("x-should-retry")!
+}
+
+extension Duration {
+    var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}

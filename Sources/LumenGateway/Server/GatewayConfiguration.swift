@@ -1,0 +1,11 @@
+/// Limits of the public API.
+public struct GatewayConfiguration: Sendable {
+    /// Larger request bodies get 413.
+    public var maxRequestBytes = 4 * 1024 * 1024
+    /// Larger non-streamed upstream responses fail the request (a guard against a runaway upstream).
+    public var maxResponseBytes = 64 * 1024 * 1024
+    /// Largest single SSE event accepted from an upstream.
+    public var maxEventBytes = 1024 * 1024
+
+    public init() {}
+}

@@ -1,0 +1,3 @@
+import LumenAgent
+
+await AgentCommand.runFromCommandLine()

@@ -142,7 +142,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["LumenTestSupport", "lumenctl"],
+            dependencies: [
+                "LumenTestSupport", "lumenctl", "lumen-agent", "lumen-engine", "LumenAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -36,7 +36,7 @@ public final class LumenctlProcess: @unchecked Sendable {
     private let outputPath: String
     private let errorPath: String
 
-    public init(_ arguments: [String], home: String, scratch: String) throws {
+    public init(_ arguments: [String], home: String, scratch: String, environment extra: [String: String] = [:]) throws {
         let id = UUID().uuidString.prefix(8)
         outputPath = (scratch as NSString).appendingPathComponent("out-\(id)")
         errorPath = (scratch as NSString).appendingPathComponent("err-\(id)")
@@ -46,6 +46,7 @@ public final class LumenctlProcess: @unchecked Sendable {
         process.arguments = arguments + ["--home", home]
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        for (key, value) in extra { environment[key] = value }
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: outputPath)
         process.standardError = FileHandle(forWritingAtPath: errorPath)

@@ -17,3 +17,12 @@ public func writeFile(_ folder: String, _ name: String, _ text: String) throws -
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
     return path
 }
+
+/// `withTemporaryDirectory` for async bodies.
+public func withTemporaryDirectoryAsync<T>(_ body: (String) async throws -> T) async throws -> T {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("lumen-test-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try await body(path)
+}

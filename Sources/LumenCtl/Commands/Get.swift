@@ -40,6 +40,18 @@ struct Get: ParsableCommand {
             console.writeError("No \(manifestKind?.plural ?? "objects") found in \(home.path).\n")
             return
         }
-        console.write(try ObjectPresenter.render(objects, format: output, single: false))
+        var nodeStatus: [String: AdminClient.NodeResult] = [:]
+        if output == .table || output == .wide {
+            // Nodes show whether their agent answers and which revision it serves.
+            let nodes: [(name: String, admin: String)] = try objects.compactMap { object in
+                guard case .node(let node) = try object.manifest().spec, let admin = node.adminAddress else { return nil }
+                return (object.id.name, admin)
+            }
+            if !nodes.isEmpty {
+                let client = AdminClient(token: AdminClient.token(environment: console.environment, home: home.path))
+                for result in try client.status(of: nodes) { nodeStatus[result.node] = result }
+            }
+        }
+        console.write(try ObjectPresenter.render(objects, format: output, single: false, nodeStatus: nodeStatus))
     }
 }

@@ -4,7 +4,8 @@ import LumenStore
 
 /// Renders stored objects as a table, JSON or YAML.
 enum ObjectPresenter {
-    static func render(_ objects: [StoredObject], format: OutputFormat, single: Bool) throws -> String {
+    static func render(_ objects: [StoredObject], format: OutputFormat, single: Bool,
+                       nodeStatus: [String: AdminClient.NodeResult] = [:]) throws -> String {
         switch format {
         case .json:
             if single, let object = objects.first { return try object.canonicalValue().json() + "\n" }
@@ -19,16 +20,25 @@ enum ObjectPresenter {
             let byKind = Dictionary(grouping: objects, by: \.id.kind)
             let kinds = ManifestKind.allCases.filter { byKind[$0] != nil }
             return try kinds.map { kind in
-                try table(kind, byKind[kind] ?? [], wide: format == .wide, prefixKind: kinds.count > 1).render()
+                try table(kind, byKind[kind] ?? [], wide: format == .wide, prefixKind: kinds.count > 1, nodeStatus: nodeStatus).render()
             }.joined(separator: "\n")
         }
     }
 
-    static func table(_ kind: ManifestKind, _ objects: [StoredObject], wide: Bool, prefixKind: Bool) throws -> Table {
-        var table = Table(headers: ["NAME"] + headers(kind, wide: wide) + ["REVISION"])
+    static func table(_ kind: ManifestKind, _ objects: [StoredObject], wide: Bool, prefixKind: Bool,
+                      nodeStatus: [String: AdminClient.NodeResult]) throws -> Table {
+        let live = kind == .node ? ["STATUS", "APPLIED"] + (wide ? ["VERSION"] : []) : []
+        var table = Table(headers: ["NAME"] + headers(kind, wide: wide) + live + ["REVISION"])
         for object in objects {
             let name = prefixKind ? object.id.description : object.id.name
-            table.rows.append([name] + cells(try object.manifest().spec, wide: wide) + [String(object.revision)])
+            var row = [name] + cells(try object.manifest().spec, wide: wide)
+            if kind == .node {
+                let status = nodeStatus[object.id.name]
+                row.append(status.map { $0.error.map { "unreachable: " + $0.truncated(to: wide ? 80 : 40) } ?? "reachable" } ?? "no admin address")
+                row.append(status?.appliedRevision.map(String.init) ?? "-")
+                if wide { row.append(status?.version ?? "-") }
+            }
+            table.rows.append(row + [String(object.revision)])
         }
         return table
     }

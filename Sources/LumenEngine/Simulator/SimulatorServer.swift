@@ -60,8 +60,8 @@ public struct SimulatorServer: Sendable {
         return response
     }
 
-    private func readBody(_ request: Request) async throws(OpenAIError) -> JSONValue {
-        var request = request
+    /// Reads the body into the request itself: a stream then watches the same request for the client leaving.
+    private func readBody(_ request: inout Request) async throws(OpenAIError) -> JSONValue {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: Self.maxBodyBytes)
@@ -92,9 +92,10 @@ public struct SimulatorServer: Sendable {
     }
 
     private func generate(_ request: Request, kind: SimulatedRequest.Kind) async -> Response {
+        var request = request
         let simulated: SimulatedRequest
         do {
-            let body = try await readBody(request)
+            let body = try await readBody(&request)
             if let failure = injectedFailure() { return Self.error(failure) }
             simulated = try SimulatedRequest(kind: kind, body: body)
         } catch {
@@ -104,7 +105,8 @@ public struct SimulatorServer: Sendable {
             request: simulated, id: (kind == .chat ? "chatcmpl-sim-" : "cmpl-sim-") + counter.next(),
             created: Int(Date().timeIntervalSince1970), model: options.modelName)
         if simulated.stream {
-            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            let request = request
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"],
                             body: ResponseBody { writer in
                                 try await request.body.consumeWithCancellationOnInboundClose { _ in
                                     try await stream(response, to: &writer)
@@ -177,8 +179,9 @@ public struct SimulatorServer: Sendable {
     }
 
     private func embeddings(_ request: Request) async -> Response {
+        var request = request
         do {
-            let body = try await readBody(request)
+            let body = try await readBody(&request)
             if let failure = injectedFailure() { return Self.error(failure) }
             let embedding = try SimulatedEmbedding(body: body, defaultDimensions: options.embeddingDimensions)
             return Self.json(embedding.response(model: options.modelName))

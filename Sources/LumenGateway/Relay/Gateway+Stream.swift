@@ -35,6 +35,9 @@ extension Gateway {
         let started = exchange
         var headers = headers(exchange, contentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
+        // Watching for the client leaving ends with the server closing the connection; say so up front
+        // so clients do not try to reuse it.
+        headers[.connection] = "close"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var exchange = started
             var relay = StreamRelay(servedModel: model.name, clientWantsUsage: clientWantsUsage, maxEventBytes: self.configuration.maxEventBytes)

@@ -56,12 +56,13 @@ public final class Gateway: Sendable {
     }
 
     private func generate(_ request: Request, _ endpoint: Endpoint) async -> Response {
+        var request = request
         var exchange = Exchange(requestID: Self.requestID(request))
         let current = state.snapshot
         do {
             let key = try authenticate(request, current)
             exchange.key = key
-            let body = try await readJSON(request)
+            let body = try await readJSON(&request)
             guard let modelName = body["model"]?.stringValue, !modelName.isEmpty else {
                 throw OpenAIError.invalidRequest("model is required and must be a string, e.g. \"lumen/auto\"", param: "model")
             }
@@ -104,8 +105,9 @@ public final class Gateway: Sendable {
         return key
     }
 
-    private func readJSON(_ request: Request) async throws(OpenAIError) -> JSONValue {
-        var request = request
+    /// Reads the body into the request itself, so that a stream can later watch the connection
+    /// for the client going away (`consumeWithCancellationOnInboundClose` needs the collected body).
+    private func readJSON(_ request: inout Request) async throws(OpenAIError) -> JSONValue {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: configuration.maxRequestBytes)
@@ -219,6 +221,8 @@ public final class Gateway: Sendable {
     func errorResponse(_ error: OpenAIError, _ exchange: Exchange) -> Response {
         var response = jsonResponse(error.body, exchange, status: HTTPResponse.Status(code: error.status))
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        // An oversized body may not have been read to its end: the connection cannot be reused.
+        if error.status == 413 { response.headers[.connection] = "close" }
         return response
     }
 

@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|help)
+    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys up help' -- "${cur}"))
         ;;
     esac
 }
@@ -474,6 +474,32 @@ _lumenctl_keys_revoke() {
     case "${prev}" in
     '--home')
         __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_up() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-f --filename --home --listen --admin-listen)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-f'|'--filename')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    '--listen')
+        return
+        ;;
+    '--admin-listen')
         return
         ;;
     esac

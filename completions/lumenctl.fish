@@ -50,6 +50,8 @@ function __lumenctl_parse_tokens -S
             case 'revoke'
                 __lumenctl_parse_subcommand 1 'home=' 'version' 'h/help'
             end
+        case 'up'
+            __lumenctl_parse_subcommand 0 'f/filename=' 'home=' 'listen=' 'admin-listen=' 'version' 'h/help'
         case 'help'
             __lumenctl_parse_subcommand -r 1 'version'
         end
@@ -117,6 +119,7 @@ complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "l
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'validate' -d 'Check manifests without writing anything.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'sync' -d 'Push the newest revision to every node again (after a node was down, say).'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'keys' -d 'Create, list and revoke API keys.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'up' -d 'Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_positional "lumenctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply"' -s 'f' -l 'filename' -d 'A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.' -rfa '(set -l exts \'yaml\' \'yml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl apply" R recursive' -s 'R' -l 'recursive' -d 'Read folders named by -f recursively.'
@@ -184,4 +187,10 @@ complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_opti
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys revoke" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys revoke" version' -l 'version' -d 'Show the version.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys revoke" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl up" f filename' -s 'f' -l 'filename' -d 'The manifests to run.' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl up" home' -l 'home' -d 'The Lumen home to use (default: a new temporary folder).' -rfa '(__lumenctl_complete_directories)'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl up" listen' -l 'listen' -d 'Public API address (default: the Node manifest\'s address, else 127.0.0.1:8080).' -rfka ''
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl up" admin-listen' -l 'admin-listen' -d 'Admin API address (default: the Node manifest\'s adminAddress, else 127.0.0.1:7070).' -rfka ''
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl up" version' -l 'version' -d 'Show the version.'
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl up" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl help" version' -l 'version' -d 'Show the version.'

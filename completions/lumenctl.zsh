@@ -60,13 +60,14 @@ _lumenctl() {
             'validate:Check manifests without writing anything.'
             'sync:Push the newest revision to every node again (after a node was down, say).'
             'keys:Create, list and revoke API keys.'
+            'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|help)
+        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -282,6 +283,21 @@ _lumenctl_keys_revoke() {
     local -ar arg_specs=(
         ':name:'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_up() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(-f --filename)'{-f,--filename}'[The manifests to run.]:path:_files -/'
+        '--home[The Lumen home to use (default\: a new temporary folder).]:dir:_files -/'
+        '--listen[Public API address (default\: the Node manifest'\''s address, else 127.0.0.1\:8080).]:host\:port:'
+        '--admin-listen[Admin API address (default\: the Node manifest'\''s adminAddress, else 127.0.0.1\:7070).]:host\:port:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -45,6 +45,11 @@ public struct Deployment: Codable, Sendable, Hashable {
     public var nodes: SortedMap<String>?
     public var continuation: Continuation
 
+    /// A deployment of replicas that are already running at `urls`.
+    public static func endpoints(_ urls: [String], continuation: Continuation = .native) -> Deployment {
+        Deployment(endpoints: urls, continuation: continuation)
+    }
+
     /// Fields that only make sense for replicas the agent starts itself.
     private static let engineOnlyFields = [
         "model", "command", "args", "replicas", "scaleToZeroAfter", "targetInFlight", "slots", "prefixCaching", "speculative",

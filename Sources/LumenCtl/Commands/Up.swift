@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import LumenManifest
+import LumenStore
+
+struct Up: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.",
+        discussion: "Models with deployment.engine: sim get a simulator process each and are served through it. Stop with Ctrl-C; everything started is stopped with it."
+    )
+
+    @Option(name: [.customShort("f"), .long], help: ArgumentHelp("The manifests to run.", valueName: "path"), completion: .directory)
+    var filename = "manifests/quickstart"
+    @Option(help: ArgumentHelp("The Lumen home to use (default: a new temporary folder).", valueName: "dir"), completion: .directory)
+    var home: String?
+    @Option(help: ArgumentHelp("Public API address (default: the Node manifest's address, else 127.0.0.1:8080).", valueName: "host:port"))
+    var listen: String?
+    @Option(help: ArgumentHelp("Admin API address (default: the Node manifest's adminAddress, else 127.0.0.1:7070).", valueName: "host:port"))
+    var adminListen: String?
+
+    func run() throws {
+        let console = Console.current
+        let home = try self.home ?? Self.temporaryHome()
+        var homeOptions = HomeOptions()
+        homeOptions.home = home
+        var documents = try ManifestLoader(recursive: true, readStandardInput: console.standardInput).load(paths: [filename])
+        let processes = ChildProcesses()
+        defer { processes.stopAll() }
+        processes.stopOnSignals()
+
+        // Each simulated model gets its own simulator; the model is served through it.
+        for index in documents.indices {
+            guard case .model(var model) = documents[index].manifest.spec, let deployment = model.deployment,
+                  deployment.engine == .sim else { continue }
+            let name = documents[index].manifest.name
+            let port = try processes.start(Self.sibling("lumen-engine"),
+                                           ["serve", "--simulate", "--port", "0", "--model-name", name] + (deployment.args ?? []),
+                                           environment: [:], waitingFor: #"http://127\.0\.0\.1:(\d+)/v1"#)[0]
+            model.deployment = .endpoints(["http://127.0.0.1:\(port)/v1"], continuation: deployment.continuation)
+            documents[index].manifest.spec = .model(model)
+            console.write("Started a simulated replica of \(name) on http://127.0.0.1:\(port)/v1\n")
+        }
+
+        // The agent listens where the Node manifest says, so lumenctl can push to it.
+        let node = documents.first { $0.manifest.kind == .node }
+        guard case .node(var nodeSpec)? = node?.manifest.spec, let nodeIndex = documents.firstIndex(where: { $0.manifest.kind == .node }) else {
+            throw CommandFailure("\(filename) has no Node manifest; add one with address and adminAddress for the local agent")
+        }
+        let publicAddress = listen ?? Self.hostPort(nodeSpec.address) ?? "127.0.0.1:8080"
+        let adminAddress = adminListen ?? nodeSpec.adminAddress.flatMap(Self.hostPort) ?? "127.0.0.1:7070"
+        nodeSpec.address = "http://\(publicAddress)"
+        nodeSpec.adminAddress = "http://\(adminAddress)"
+        documents[nodeIndex].manifest.spec = .node(nodeSpec)
+
+        let token = try Self.clusterToken(home: home)
+        _ = try processes.start(Self.sibling("lumen-agent"),
+                                ["run", "--home", (home as NSString).appendingPathComponent("agent"), "--listen", publicAddress,
+                                 "--admin-listen", adminAddress],
+                                environment: ["LUMEN_CLUSTER_TOKEN": token], waitingFor: #"listening on (http://\S+)"#)
+        console.write("Started lumen-agent on http://\(publicAddress)/v1 (admin http://\(adminAddress))\n")
+
+        let store = try ControlStore(home: home)
+        let result = try store.apply(documents, source: ManifestLoader.identity(of: filename))
+        ChangeReport.print(result, verb: "Applied")
+        try StatePush.pushLatest(store, home: homeOptions)
+        let keyName = "quickstart-\(Int(Date().timeIntervalSince1970))"
+        let key = try store.createKey(name: keyName, routes: nil, requestsPerMinute: nil, tokensPerMinute: nil, maxStreams: nil)
+        try StatePush.pushLatest(store, home: homeOptions)
+
+        let route = documents.first { $0.manifest.kind == .route }?.manifest.name ?? "auto"
+        console.write("""
+
+            Lumen is running. Home: \(home)
+              endpoint  http://\(publicAddress)/v1
+              API key   \(key.secret)
+
+            Try it:
+              curl http://\(publicAddress)/v1/chat/completions -H "Authorization: Bearer \(key.secret)" \\
+                -H "Content-Type: application/json" \\
+                -d '{"model": "lumen/\(route)", "messages": [{"role": "user", "content": "Hello"}], "stream": true}'
+
+              python3 -c 'from openai import OpenAI
+              client = OpenAI(base_url="http://\(publicAddress)/v1", api_key="\(key.secret)")
+              print(client.chat.completions.create(model="lumen/\(route)", messages=[{"role": "user", "content": "Hello"}]).choices[0].message.content)'
+
+            Operate it from another shell with: LUMEN_HOME=\(home) lumenctl get all
+            Press Ctrl-C to stop.
+
+            """)
+        processes.waitForSignalOrExit()
+        console.write("Stopping…\n")
+    }
+
+    static func temporaryHome() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lumen-up-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// The cluster token in the home's `cluster-token` file, created when missing.
+    static func clusterToken(home: String) throws -> String {
+        let file = (home as NSString).appendingPathComponent("cluster-token")
+        if let existing = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            return existing
+        }
+        let token = APIKeySecret.generate().replacingOccurrences(of: APIKeySecret.scheme, with: "lct_")
+        FileManager.default.createFile(atPath: file, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return token
+    }
+
+    static func hostPort(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), let host = components.host else { return nil }
+        return "\(host):\(components.port ?? 80)"
+    }
+
+    /// An executable installed next to lumenctl.
+    static func sibling(_ name: String) -> String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+    }
+}

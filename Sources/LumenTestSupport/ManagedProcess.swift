@@ -48,6 +48,9 @@ public final class ManagedProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// Every stdout line read so far (up to the one that matched).
+    public var output: [String] { lines.withLock { $0 } }
+
     /// SIGTERM, then SIGKILL after `grace` seconds.
     public func stop(grace: TimeInterval = 10) {
         guard process.isRunning else { return }

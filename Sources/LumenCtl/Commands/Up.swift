@@ -21,6 +21,7 @@ struct Up: ParsableCommand {
     func run() throws {
         let console = Console.current
         let home = try self.home ?? Self.temporaryHome()
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var homeOptions = HomeOptions()
         homeOptions.home = home
         var documents = try ManifestLoader(recursive: true, readStandardInput: console.standardInput).load(paths: [filename])
@@ -46,26 +47,29 @@ struct Up: ParsableCommand {
         guard case .node(var nodeSpec)? = node?.manifest.spec, let nodeIndex = documents.firstIndex(where: { $0.manifest.kind == .node }) else {
             throw CommandFailure("\(filename) has no Node manifest; add one with address and adminAddress for the local agent")
         }
-        let publicAddress = listen ?? Self.hostPort(nodeSpec.address) ?? "127.0.0.1:8080"
-        let adminAddress = adminListen ?? nodeSpec.adminAddress.flatMap(Self.hostPort) ?? "127.0.0.1:7070"
+        let requestedPublic = listen ?? Self.hostPort(nodeSpec.address) ?? "127.0.0.1:8080"
+        let requestedAdmin = adminListen ?? nodeSpec.adminAddress.flatMap(Self.hostPort) ?? "127.0.0.1:7070"
+        let token = try Self.clusterToken(home: home)
+        let bound = try processes.start(Self.sibling("lumen-agent"),
+                                        ["run", "--home", (home as NSString).appendingPathComponent("agent"), "--listen", requestedPublic,
+                                         "--admin-listen", requestedAdmin],
+                                        environment: ["LUMEN_CLUSTER_TOKEN": token],
+                                        waitingFor: #"listening on http://([^/\s]+)/v1 \(admin http://([^)\s]+)\)"#)
+        // The addresses the agent actually bound (port 0 picks free ones) go into the Node manifest.
+        let publicAddress = bound[0], adminAddress = bound[1]
         nodeSpec.address = "http://\(publicAddress)"
         nodeSpec.adminAddress = "http://\(adminAddress)"
         documents[nodeIndex].manifest.spec = .node(nodeSpec)
-
-        let token = try Self.clusterToken(home: home)
-        _ = try processes.start(Self.sibling("lumen-agent"),
-                                ["run", "--home", (home as NSString).appendingPathComponent("agent"), "--listen", publicAddress,
-                                 "--admin-listen", adminAddress],
-                                environment: ["LUMEN_CLUSTER_TOKEN": token], waitingFor: #"listening on (http://\S+)"#)
         console.write("Started lumen-agent on http://\(publicAddress)/v1 (admin http://\(adminAddress))\n")
 
         let store = try ControlStore(home: home)
         let result = try store.apply(documents, source: ManifestLoader.identity(of: filename))
         ChangeReport.print(result, verb: "Applied")
-        try StatePush.pushLatest(store, home: homeOptions)
         let keyName = "quickstart-\(Int(Date().timeIntervalSince1970))"
         let key = try store.createKey(name: keyName, routes: nil, requestsPerMinute: nil, tokensPerMinute: nil, maxStreams: nil)
-        try StatePush.pushLatest(store, home: homeOptions)
+        guard try StatePush.pushLatest(store, home: homeOptions) else {
+            throw CommandFailure("the agent did not take the manifests (see above); nothing is being served, so lumenctl up stops")
+        }
 
         let route = documents.first { $0.manifest.kind == .route }?.manifest.name ?? "auto"
         console.write("""
@@ -104,7 +108,9 @@ struct Up: ParsableCommand {
             return existing
         }
         let token = APIKeySecret.generate().replacingOccurrences(of: APIKeySecret.scheme, with: "lct_")
-        FileManager.default.createFile(atPath: file, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard FileManager.default.createFile(atPath: file, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure("cannot write the cluster token to \(file); check that the home is writable")
+        }
         return token
     }
 

@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|help)
+    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys up help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys up chat help' -- "${cur}"))
         ;;
     esac
 }
@@ -500,6 +500,37 @@ _lumenctl_up() {
         return
         ;;
     '--admin-listen')
+        return
+        ;;
+    esac
+}
+
+_lumenctl_chat() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--model -m --system --max-tokens --endpoint --key --home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--model'|'-m')
+        return
+        ;;
+    '--system')
+        return
+        ;;
+    '--max-tokens')
+        return
+        ;;
+    '--endpoint')
+        return
+        ;;
+    '--key')
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
         return
         ;;
     esac

@@ -61,13 +61,14 @@ _lumenctl() {
             'sync:Push the newest revision to every node again (after a node was down, say).'
             'keys:Create, list and revoke API keys.'
             'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
+            'chat:Send one prompt through Lumen and stream the answer, with its TTFT, tokens and cost.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|help)
+        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -298,6 +299,24 @@ _lumenctl_up() {
         '--home[The Lumen home to use (default\: a new temporary folder).]:dir:_files -/'
         '--listen[Public API address (default\: the Node manifest'\''s address, else 127.0.0.1\:8080).]:host\:port:'
         '--admin-listen[Admin API address (default\: the Node manifest'\''s adminAddress, else 127.0.0.1\:7070).]:host\:port:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_chat() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(--model -m)'{--model,-m}'[A route (lumen/NAME) or a model name.]:model:'
+        ':prompt:'
+        '--system[A system message to send first.]:system:'
+        '--max-tokens[Largest number of tokens to generate.]:max-tokens:'
+        '--endpoint[The agent'\''s OpenAI-compatible base URL.]:url:'
+        '--key[The API key (default\: $LUMEN_API_KEY).]:key:'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -24,6 +24,14 @@ import Testing
             #expect(answer.status == 200, "\(answer.body)")
             #expect(answer.headers.first(name: "x-lumen-model") == "sim-small")
 
+            let chat = try LumenctlProcess(["chat", "--endpoint", "http://127.0.0.1:\(port)/v1", "Tell me about gateways"],
+                                           home: dir + "/home", scratch: dir, environment: ["LUMEN_API_KEY": key])
+            try chat.start()
+            let chatResult = chat.wait()
+            #expect(chatResult.exitCode == 0, "\(chatResult)")
+            #expect(chatResult.output.count > 20)
+            #expect(chatResult.error.contains("TTFT") && chatResult.error.contains("model sim-small via route auto") && chatResult.error.contains("$"))
+
             up.stop()
             #expect(up.process.terminationStatus == 0)
             for child in children {

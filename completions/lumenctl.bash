@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|help)
+    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|bench|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys up chat help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys up chat bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -531,6 +531,49 @@ _lumenctl_chat() {
         ;;
     '--home')
         __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_bench() {
+    repeating_flags=()
+    non_repeating_flags=(--stream --no-stream --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--endpoint --key --model -m --concurrency --rate --duration --requests --prompt-words --max-tokens --output -o)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--endpoint')
+        return
+        ;;
+    '--key')
+        return
+        ;;
+    '--model'|'-m')
+        return
+        ;;
+    '--concurrency')
+        return
+        ;;
+    '--rate')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--requests')
+        return
+        ;;
+    '--prompt-words')
+        return
+        ;;
+    '--max-tokens')
+        return
+        ;;
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
         return
         ;;
     esac

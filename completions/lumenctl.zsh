@@ -62,13 +62,14 @@ _lumenctl() {
             'keys:Create, list and revoke API keys.'
             'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
             'chat:Send one prompt through Lumen and stream the answer, with its TTFT, tokens and cost.'
+            'bench:Generate load against an OpenAI-compatible endpoint and report latency, throughput and errors.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|help)
+        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|bench|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -317,6 +318,30 @@ _lumenctl_chat() {
         '--endpoint[The agent'\''s OpenAI-compatible base URL.]:url:'
         '--key[The API key (default\: $LUMEN_API_KEY).]:key:'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_bench() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        '--endpoint[Base URL to load.]:url:'
+        '--key[API key (default\: $LUMEN_API_KEY).]:key:'
+        '(--model -m)'{--model,-m}'[Route or model to ask for.]:model:'
+        '--concurrency[Requests in flight at once (closed loop).]:concurrency:'
+        '--rate[Requests per second to start (open loop); overrides --concurrency.]:rate:'
+        '--duration[How long to run, e.g. 10s.]:duration:'
+        '--requests[Stop after this many requests instead.]:requests:'
+        '--stream[Stream the answers (TTFT and inter-token latency are measured only when streaming).]'
+        '--no-stream[Stream the answers (TTFT and inter-token latency are measured only when streaming).]'
+        '--prompt-words[Words in each prompt.]:prompt-words:'
+        '--max-tokens[max_completion_tokens of each request.]:max-tokens:'
+        '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -68,14 +68,7 @@ public struct SimulatorServer: Sendable {
         } catch {
             throw OpenAIError.tooLarge(limit: Self.maxBodyBytes)
         }
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
-            throw .invalidRequest("the request body is not valid UTF-8")
-        }
-        do {
-            return try JSONValue(json: text)
-        } catch {
-            throw .invalidRequest("the request body is not valid JSON (\(error)); send a JSON object")
-        }
+        return try JSONValue.requestBody(buffer)
     }
 
     /// The scripted failure for this request, if any: `--status`, or a draw against `--error-rate`.

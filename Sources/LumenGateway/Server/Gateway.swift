@@ -114,15 +114,7 @@ public final class Gateway: Sendable {
         } catch {
             throw .tooLarge(limit: configuration.maxRequestBytes)
         }
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
-            throw .invalidRequest("the request body is not valid UTF-8; send UTF-8 JSON")
-        }
-        let body: JSONValue
-        do {
-            body = try JSONValue(json: text)
-        } catch {
-            throw .invalidRequest("the request body is not valid JSON (\(error)); send a JSON object")
-        }
+        let body = try JSONValue.requestBody(buffer)
         guard body.entries != nil else { throw .invalidRequest("the request body must be a JSON object, got \(body.typeName)") }
         return body
     }

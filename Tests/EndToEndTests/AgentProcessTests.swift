@@ -204,6 +204,38 @@ let chatBody = #"{"model":"lumen/auto","messages":[{"role":"user","content":"hel
         }
     }
 
+    @Test func sigtermLetsOpenStreamsFinishAndFlushesTheLedger() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let endpoint = try cluster.startSimulator(["--ttft", "1ms", "--itl", "60ms"])
+            try cluster.startAgent()
+            _ = try cluster.apply(cluster.manifests(endpoint: endpoint))
+            let key = try cluster.createKey("dev")
+            let body = #"{"model":"lumen/auto","stream":true,"messages":[{"role":"user","content":"hello"}]}"#
+            let firstEvent = Counter()
+            let stream = Task {
+                let response = try await testClient.execute(chatRequest(port: cluster.publicPort, key: key, body: body), timeout: .seconds(30))
+                var parser = SSEParser()
+                var events: [String] = []
+                for try await chunk in response.body {
+                    events += try parser.feed(chunk)
+                    firstEvent.increment()
+                }
+                return events
+            }
+            while firstEvent.value == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let agent = try #require(cluster.agent)
+            agent.process.terminate()
+            let events = try await stream.value
+            #expect(events.last == SSE.done, "the open stream was cut by the shutdown")
+            agent.process.waitUntilExit()
+            #expect(agent.process.terminationStatus == 0)
+            let ledger = try AgentStore(home: dir + "/agent").usage()
+            #expect(ledger.contains { $0.outcome == .completed && $0.completionTokens > 0 })
+        }
+    }
+
     @Test func badInputGetsClearErrorsAndTheAgentKeepsServing() async throws {
         try await withTemporaryDirectoryAsync { dir in
             let cluster = LiveCluster(dir: dir)

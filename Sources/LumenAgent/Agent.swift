@@ -78,15 +78,14 @@ public enum Agent {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = options.drainTimeout
+        // LedgerService flushes the ledger as the group stops, after the servers have drained.
         do {
             try await ServiceGroup(configuration: configuration).run()
         } catch {
             try? await client.shutdown()
-            ledger.flush()
             throw error
         }
         try? await client.shutdown()
-        ledger.flush()
     }
 }
 

@@ -28,29 +28,29 @@ struct AdminClient {
     /// Pushes `snapshot` to every node that has an admin address, all at once.
     func push(_ snapshot: Snapshot, to nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
         let body = try JSONEncoder().encode(snapshot)
-        let token = token
-        return try blocking {
-            try await withThrowingTaskGroup(of: NodeResult.self) { group in
-                for node in nodes {
-                    group.addTask { await Self.send(.PUT, node: node, path: "/v1/snapshot", body: body, token: token, revision: snapshot.revision) }
-                }
-                var results: [NodeResult] = []
-                for try await result in group { results.append(result) }
-                return results.sorted { $0.node < $1.node }
-            }
+        return try each(nodes) { node, token in
+            await Self.send(.PUT, node: node, path: "/v1/snapshot", body: body, token: token, revision: snapshot.revision)
         }
     }
 
     /// Asks every node for its status.
     func status(of nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
+        try each(nodes) { node, token in
+            await Self.send(.GET, node: node, path: "/v1/status", body: nil, token: token, revision: nil)
+        }
+    }
+
+    /// Runs `call` against every node concurrently; results sorted by node name.
+    private func each(
+        _ nodes: [(name: String, admin: String)],
+        _ call: @escaping @Sendable ((name: String, admin: String), String?) async -> NodeResult
+    ) throws -> [NodeResult] {
         let token = token
         return try blocking {
-            try await withThrowingTaskGroup(of: NodeResult.self) { group in
-                for node in nodes {
-                    group.addTask { await Self.send(.GET, node: node, path: "/v1/status", body: nil, token: token, revision: nil) }
-                }
+            await withTaskGroup(of: NodeResult.self) { group in
+                for node in nodes { group.addTask { await call(node, token) } }
                 var results: [NodeResult] = []
-                for try await result in group { results.append(result) }
+                for await result in group { results.append(result) }
                 return results.sorted { $0.node < $1.node }
             }
         }

@@ -204,10 +204,8 @@ public final class Gateway: Sendable {
     // MARK: Responses
 
     func jsonResponse(_ value: JSONValue, _ exchange: Exchange, status: HTTPResponse.Status = .ok) -> Response {
-        var response = Response(status: status, headers: headers(exchange, contentType: "application/json"),
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: value.json(pretty: false))))
-        response.status = status
-        return response
+        Response(status: status, headers: headers(exchange, contentType: "application/json"),
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: value.json(pretty: false))))
     }
 
     func errorResponse(_ error: OpenAIError, _ exchange: Exchange) -> Response {

@@ -34,7 +34,10 @@ let package = Package(
     targets: [
         .target(
             name: "LumenAPI",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -106,18 +109,23 @@ let package = Package(
         ),
         .executableTarget(
             name: "lumen-agent",
-            dependencies: ["LumenAgent"],
+            dependencies: ["LumenAgent", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "lumen-engine",
-            dependencies: ["LumenEngine"],
+            dependencies: ["LumenEngine", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "lumenctl-bench",
             dependencies: ["LumenTestSupport"],
             path: "Benchmarks/lumenctl-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LumenAPITests",
+            dependencies: ["LumenAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -22,6 +22,11 @@ wait_line() { for _ in $(seq 1 100); do grep -qE "$2" "$1" 2>/dev/null && return
 pids+=($!)
 wait_line "$work/sim.out" 'listening'
 sim=$(grep -oE '127.0.0.1:[0-9]+' "$work/sim.out" | head -1)
+# A paced upstream (a token every 100 ms) for the open-streams measurement.
+"$bin/lumen-engine" serve --simulate --port 0 --ttft 0ms --itl 100ms --max-concurrency 4096 >"$work/paced.out" 2>&1 &
+pids+=($!)
+wait_line "$work/paced.out" 'listening'
+paced=$(grep -oE '127.0.0.1:[0-9]+' "$work/paced.out" | head -1)
 
 "$bin/lumen-agent" run --home "$work/agent" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$work/agent.out" 2>/dev/null &
 agent_pid=$!
@@ -41,6 +46,15 @@ kind: Model
 metadata: {name: instant}
 spec:
   deployment: {endpoints: ["http://$sim/v1"]}
+  pricing: {inputPerMTok: 0.1, outputPerMTok: 0.2}
+  quality: 0.5
+  contextWindow: 8192
+---
+apiVersion: lumen.ai/v1
+kind: Model
+metadata: {name: paced}
+spec:
+  deployment: {endpoints: ["http://$paced/v1"]}
   pricing: {inputPerMTok: 0.1, outputPerMTok: 0.2}
   quality: 0.5
   contextWindow: 8192
@@ -91,6 +105,7 @@ for target in direct nginx agent; do
   bench "$target-stream" "$url" stream 1
 done
 loaded_rss=$(rss)
+open_streams=$(python3 Benchmarks/open-streams.py "$agent" "$key" paced "$agent_pid" 1000)
 
 echo "| target | e2e p50 ms (c=1) | e2e p99 ms (c=1) | req/s (c=32) | TTFT p50 ms (stream) | inter-token p50 ms |"
 echo "|---|---|---|---|---|---|"
@@ -99,3 +114,4 @@ for target in direct nginx agent; do
 done
 echo
 echo "agent RSS: ${idle_rss} MiB idle, ${loaded_rss} MiB after the runs"
+echo "1,000 open streams: $open_streams"

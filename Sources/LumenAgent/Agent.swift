@@ -2,6 +2,7 @@ public import Foundation
 import AsyncHTTPClient
 import Hummingbird
 public import LumenGateway
+import LumenAPI
 import LumenStore
 public import Logging
 import NIOCore
@@ -58,7 +59,8 @@ public enum Agent {
         gateway.register(on: publicRouter)
         let publicApp = Application(
             router: publicRouter,
-            configuration: .init(address: .hostname(options.listenHost, port: options.listenPort), serverName: "lumen-agent"),
+            server: .streamingHTTP1(),
+            configuration: .init(address: .hostname(options.listenHost, port: options.listenPort), serverName: "lumen-agent", backlog: 4096),
             onServerRunning: { channel in ports.report(public: channel.localAddress?.port ?? options.listenPort) },
             logger: logger)
         let adminRouter = Router()

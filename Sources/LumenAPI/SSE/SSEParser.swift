@@ -11,6 +11,8 @@ public struct SSEParser: Sendable {
     /// The largest event kept while waiting for its end.
     public let maxEventBytes: Int
     private var pending: [UInt8] = []
+    /// Bytes of `pending` already returned as events.
+    private var consumed = 0
     private var scanFrom = 0
 
     public init(maxEventBytes: Int = 1 << 20) {
@@ -19,34 +21,49 @@ public struct SSEParser: Sendable {
 
     /// Feeds a chunk and returns the `data` of every event it completed, in order.
     public mutating func feed(_ buffer: ByteBuffer) throws(ParseError) -> [String] {
-        pending.append(contentsOf: buffer.readableBytesView)
+        append(buffer)
         var events: [String] = []
-        var start = 0
-        var index = max(0, scanFrom - 1)
+        while let event = try next() { events.append(event) }
+        return events
+    }
+
+    /// Adds a chunk; `next()` then takes its events one at a time, so a relay holds one event, not a chunk's worth.
+    public mutating func append(_ buffer: ByteBuffer) {
+        pending.append(contentsOf: buffer.readableBytesView)
+    }
+
+    /// The `data` of the next complete event, or nil when more bytes are needed.
+    public mutating func next() throws(ParseError) -> String? {
+        // Back up two bytes: a blank line may have been split across chunks ("\n\r" | "\n").
+        var index = max(consumed, scanFrom - 2)
         while index < pending.count {
             // An event ends at a blank line: "\n\n", or "\r\n\r\n" (a lone "\r" ending is rare; not supported).
             if pending[index] == 0x0A {
                 var next = index + 1
                 if next < pending.count, pending[next] == 0x0D { next += 1 }
                 if next < pending.count, pending[next] == 0x0A {
-                    if let data = Self.data(of: pending[start..<index]) { events.append(data) }
-                    start = next + 1
-                    index = start
+                    let data = Self.data(of: pending[consumed..<index])
+                    consumed = next + 1
+                    scanFrom = consumed
+                    if let data { return data }
+                    index = consumed
                     continue
                 }
             }
             index += 1
         }
-        if start > 0 { pending.removeFirst(start) }
+        // Free the chunk's storage once it is all consumed: an idle stream should hold nothing.
+        if consumed == pending.count { pending.removeAll() } else { pending.removeFirst(consumed) }
+        consumed = 0
         scanFrom = pending.count
         if pending.count > maxEventBytes { throw .eventTooLarge(limit: maxEventBytes) }
-        return events
+        return nil
     }
 
     /// Whatever is left when the stream ends: a final event without its blank line, if any.
     public mutating func finish() -> String? {
-        defer { pending.removeAll(); scanFrom = 0 }
-        return Self.data(of: pending[...])
+        defer { pending.removeAll(); consumed = 0; scanFrom = 0 }
+        return Self.data(of: pending[consumed...])
     }
 
     private static func data(of block: ArraySlice<UInt8>) -> String? {

@@ -41,6 +41,8 @@ public struct SimulatedRequest: Sendable {
         let maxCompletionTokens = try Self.optionalInt(body, "max_completion_tokens", in: 1...1_000_000)
         let legacyMaxTokens = try Self.optionalInt(body, "max_tokens", in: 1...1_000_000)
         maxTokens = maxCompletionTokens ?? legacyMaxTokens
+        // As vLLM's extension: with max_tokens, answer exactly that many tokens (long streams for load tests).
+        let ignoreEOS = try Self.optionalBool(body, "ignore_eos") ?? false
         logprobs = try Self.optionalBool(body, "logprobs") ?? false
         topLogprobs = try Self.optionalInt(body, "top_logprobs", in: 0...20) ?? 0
 
@@ -97,7 +99,7 @@ public struct SimulatedRequest: Sendable {
         let fingerprint = SimulatedText.fingerprint(conversation)
         var outputs: [[String]] = []
         for choice in 0..<choices {
-            var tokens = SimulatedText.tokens(fingerprint: fingerprint, choice: choice)
+            var tokens = SimulatedText.tokens(fingerprint: fingerprint, choice: choice, length: ignoreEOS ? maxTokens : nil)
             if let partial {
                 // Continue our own answer seamlessly; any other text is treated as new context.
                 tokens = SimulatedText.continuation(of: tokens, after: partial)

@@ -21,10 +21,12 @@ public enum SimulatedText {
         return hash
     }
 
-    /// The whole answer for a conversation, as tokens (each token one word with its leading space).
-    public static func tokens(fingerprint: UInt64, choice: Int) -> [String] {
+    /// The whole answer for a conversation, as tokens (each token one word with its leading space):
+    /// 8 to 32 of them, or exactly `length` when given.
+    public static func tokens(fingerprint: UInt64, choice: Int, length: Int? = nil) -> [String] {
         var generator = SplitMix64(seed: fingerprint &+ UInt64(choice) &* 0x9E37_79B9_7F4A_7C15)
-        let count = 8 + Int(generator.next() % 25)
+        let natural = 8 + Int(generator.next() % 25)
+        let count = length ?? natural
         var tokens: [String] = []
         for index in 0..<count {
             var word = words[Int(generator.next() % UInt64(words.count))]

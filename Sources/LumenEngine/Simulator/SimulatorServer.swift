@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 public import Hummingbird
-public import LumenAPI
+import LumenAPI
 public import Logging
 import NIOCore
 import Synchronization
@@ -12,6 +12,7 @@ public struct SimulatorServer: Sendable {
     private let gate: ConcurrencyGate
     private let faults: FaultDice
     private let counter = RequestCounter()
+    private let stats = SimulatorStats()
 
     /// Bodies larger than this are refused with 413.
     public static let maxBodyBytes = 16 * 1024 * 1024
@@ -29,6 +30,10 @@ public struct SimulatorServer: Sendable {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/health") { _, _ in Self.json(.map([.init("status", .string("ok"))])) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: stats.prometheusText)))
+        }
         router.get("/v1/models") { _, _ in
             Self.json(.map([
                 .init("object", .string("list")),
@@ -43,7 +48,8 @@ public struct SimulatorServer: Sendable {
         router.post("/v1/embeddings") { request, _ in await embeddings(request) }
         return Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "lumen-engine-simulator"),
+            server: .streamingHTTP1(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "lumen-engine-simulator", backlog: 4096),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
@@ -60,7 +66,7 @@ public struct SimulatorServer: Sendable {
         return response
     }
 
-    /// Reads the body into the request itself: a stream then watches the same request for the client leaving.
+    /// Reads the body into the request itself: a stalling stream then watches the same request for the client leaving.
     private func readBody(_ request: inout Request) async throws(OpenAIError) -> JSONValue {
         let buffer: ByteBuffer
         do {
@@ -86,6 +92,7 @@ public struct SimulatorServer: Sendable {
 
     private func generate(_ request: Request, kind: SimulatedRequest.Kind) async -> Response {
         var request = request
+        stats.requests.add(1, ordering: .relaxed)
         let simulated: SimulatedRequest
         do {
             let body = try await readBody(&request)
@@ -98,6 +105,13 @@ public struct SimulatorServer: Sendable {
             request: simulated, id: (kind == .chat ? "chatcmpl-sim-" : "cmpl-sim-") + counter.next(),
             created: Int(Date().timeIntervalSince1970), model: options.modelName)
         if simulated.stream {
+            // A client that leaves is noticed when a write fails, and the connection stays reusable.
+            // Only a stalling simulator, which may never write again, watches the connection instead
+            // (that closes it after the response).
+            guard options.stallAfter != nil else {
+                return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                                body: ResponseBody { writer in try await stream(response, to: &writer) })
+            }
             let request = request
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"],
                             body: ResponseBody { writer in
@@ -117,6 +131,7 @@ public struct SimulatorServer: Sendable {
             return Self.error(.server("simulated failure after \(failAfter) tokens (--fail-after)"))
         }
         try? await Task.sleep(for: options.timeToFirstToken + options.interTokenLatency * max(0, longest - 1))
+        stats.tokensSent.add((0..<simulated.choices).reduce(0) { $0 + response.pieces(choice: $1).count }, ordering: .relaxed)
         return Self.json(response.whole())
     }
 
@@ -126,6 +141,8 @@ public struct SimulatorServer: Sendable {
             try await writer.finish(nil)
             return
         }
+        stats.openStreams.add(1, ordering: .relaxed)
+        defer { stats.openStreams.subtract(1, ordering: .relaxed) }
         do {
             try await streamAdmitted(response, to: &writer)
             await gate.release()
@@ -140,7 +157,7 @@ public struct SimulatorServer: Sendable {
         try await Task.sleep(for: options.timeToFirstToken)
         if request.kind == .chat {
             for choice in 0..<request.choices {
-                try await writer.write(SSE.event(response.roleChunk(choice: choice).json(pretty: false)))
+                try await write(SSE.event(response.roleChunk(choice: choice).json(pretty: false)), to: &writer)
             }
         }
         let pieces = (0..<request.choices).map { response.pieces(choice: $0) }
@@ -154,21 +171,30 @@ public struct SimulatorServer: Sendable {
                 try await Task.sleep(for: .seconds(86_400))
             }
             for choice in 0..<request.choices where step < pieces[choice].count {
-                try await writer.write(SSE.event(response.contentChunk(choice: choice, piece: pieces[choice][step]).json(pretty: false)))
+                try await write(SSE.event(response.contentChunk(choice: choice, piece: pieces[choice][step]).json(pretty: false)), to: &writer)
+                stats.tokensSent.add(1, ordering: .relaxed)
             }
             sent += 1
         }
         for choice in 0..<request.choices {
-            try await writer.write(SSE.event(response.finishChunk(choice: choice).json(pretty: false)))
+            try await write(SSE.event(response.finishChunk(choice: choice).json(pretty: false)), to: &writer)
         }
         if request.includeUsage {
             let tokens = request.toolCall != nil
                 ? request.choices * (SimulatedRequest.wordCount(request.toolCall?.arguments ?? "") + 1)
                 : pieces.reduce(0) { $0 + $1.count }
-            try await writer.write(SSE.event(response.usageChunk(completionTokens: tokens).json(pretty: false)))
+            try await write(SSE.event(response.usageChunk(completionTokens: tokens).json(pretty: false)), to: &writer)
         }
-        try await writer.write(SSE.event(SSE.done))
+        try await write(SSE.event(SSE.done), to: &writer)
         try await writer.finish(nil)
+    }
+
+    /// Writes one event; the stream counts as waiting on its client until the write is taken, which
+    /// for a client that does not read is until it reads again.
+    private func write(_ event: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
+        stats.streamsWaitingOnClient.add(1, ordering: .relaxed)
+        defer { stats.streamsWaitingOnClient.subtract(1, ordering: .relaxed) }
+        try await writer.write(event)
     }
 
     private func embeddings(_ request: Request) async -> Response {

@@ -9,9 +9,8 @@ import HTTPTypes
 extension Gateway {
     /// Streams the upstream's SSE to the client event by event. Reading the upstream waits on
     /// writing to the client, so a slow client slows its upstream and buffers stay bounded; a client
-    /// that hangs up cancels the upstream request.
-    func forwardStream(_ body: JSONValue, endpoint: Endpoint, candidates: [ServedModel], exchange: Exchange,
-                       request: Request) async -> Response {
+    /// that hangs up cancels the upstream request at the next event.
+    func forwardStream(_ body: JSONValue, endpoint: Endpoint, candidates: [ServedModel], exchange: Exchange) async -> Response {
         var exchange = exchange
         let target = body["model"]?.stringValue ?? ""
         let key = exchange.key
@@ -35,35 +34,33 @@ extension Gateway {
         let started = exchange
         var headers = headers(exchange, contentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
-        // Watching for the client leaving ends with the server closing the connection; say so up front
-        // so clients do not try to reuse it.
-        headers[.connection] = "close"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var exchange = started
             var relay = StreamRelay(servedModel: model.name, clientWantsUsage: clientWantsUsage, maxEventBytes: self.configuration.maxEventBytes)
             var outcome = UsageRecord.Outcome.completed
+            // A client that has gone is noticed when a write to it fails; leaving the loop drops the
+            // upstream body, which cancels the upstream request. The connection stays reusable.
             do {
-                try await request.body.consumeWithCancellationOnInboundClose { _ in
-                    for try await chunk in upstreamResponse.body {
-                        for event in try relay.feed(chunk) {
-                            if exchange.ttft == nil && relay.sentContent { exchange.ttft = ContinuousClock.now - exchange.started }
-                            try await writer.write(event)
-                        }
-                    }
-                    if let closing = relay.finish() {
-                        outcome = .failed
-                        try await writer.write(closing)
+                for try await chunk in upstreamResponse.body {
+                    relay.append(chunk)
+                    while let event = try relay.next() {
+                        if exchange.ttft == nil && relay.sentContent { exchange.ttft = ContinuousClock.now - exchange.started }
+                        try await Self.write(event, to: &writer)
                     }
                 }
+                if let closing = relay.finish() {
+                    outcome = .failed
+                    try await Self.write(closing, to: &writer)
+                }
                 try await writer.finish(nil)
-            } catch is CancellationError {
+            } catch is ClientGone {
                 outcome = .clientClosed
             } catch let error as SSEParser.ParseError {
                 outcome = .failed
                 try? await writer.write(StreamRelay.errorEvent("the upstream \(upstream.id) sent an event larger than \(self.configuration.maxEventBytes) bytes: \(error)"))
                 try? await writer.finish(nil)
             } catch {
-                // Either side failed mid-stream: tell the client explicitly if it is still there.
+                // The upstream failed mid-stream: tell the client explicitly.
                 outcome = relay.sawDone ? .completed : .failed
                 if !relay.sawDone {
                     try? await writer.write(StreamRelay.errorEvent("the upstream \(upstream.id) failed mid-stream: \(Self.describe(error))"))
@@ -77,6 +74,17 @@ extension Gateway {
             if let key { self.limiter.releaseStream(key) }
             self.finish(exchange, outcome: outcome)
         })
+    }
+
+    /// The client is no longer there to write to.
+    struct ClientGone: Error {}
+
+    static func write(_ event: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws(ClientGone) {
+        do {
+            try await writer.write(event)
+        } catch {
+            throw ClientGone()
+        }
     }
 }
 
@@ -100,12 +108,16 @@ struct StreamRelay {
         parser = SSEParser(maxEventBytes: maxEventBytes)
     }
 
-    mutating func feed(_ chunk: ByteBuffer) throws(SSEParser.ParseError) -> [ByteBuffer] {
-        var out: [ByteBuffer] = []
-        for data in try parser.feed(chunk) {
-            if let event = relay(data) { out.append(event) }
+    mutating func append(_ chunk: ByteBuffer) {
+        parser.append(chunk)
+    }
+
+    /// The next event to send the client, or nil when the chunks so far hold no more.
+    mutating func next() throws(SSEParser.ParseError) -> ByteBuffer? {
+        while let data = try parser.next() {
+            if let event = relay(data) { return event }
         }
-        return out
+        return nil
     }
 
     private mutating func relay(_ data: String) -> ByteBuffer? {

@@ -72,7 +72,7 @@ public final class Gateway: Sendable {
             exchange.route = route
             if let refusal = limiter.admit(key, stream: stream) { throw Self.error(for: refusal) }
             if stream {
-                return await forwardStream(body, endpoint: endpoint, candidates: candidates, exchange: exchange, request: request)
+                return await forwardStream(body, endpoint: endpoint, candidates: candidates, exchange: exchange)
             }
             return await forward(body, endpoint: endpoint, candidates: candidates, exchange: exchange)
         } catch {
@@ -105,8 +105,7 @@ public final class Gateway: Sendable {
         return key
     }
 
-    /// Reads the body into the request itself, so that a stream can later watch the connection
-    /// for the client going away (`consumeWithCancellationOnInboundClose` needs the collected body).
+    /// Reads the whole body (up to the limit), so the connection is ready for the next request.
     private func readJSON(_ request: inout Request) async throws(OpenAIError) -> JSONValue {
         let buffer: ByteBuffer
         do {

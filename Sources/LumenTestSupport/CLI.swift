@@ -36,14 +36,15 @@ public final class LumenctlProcess: @unchecked Sendable {
     private let outputPath: String
     private let errorPath: String
 
-    public init(_ arguments: [String], home: String, scratch: String, environment extra: [String: String] = [:]) throws {
+    /// `home` is passed as `--home` to the commands that take one.
+    public init(_ arguments: [String], home: String?, scratch: String, environment extra: [String: String] = [:]) throws {
         let id = UUID().uuidString.prefix(8)
         outputPath = (scratch as NSString).appendingPathComponent("out-\(id)")
         errorPath = (scratch as NSString).appendingPathComponent("err-\(id)")
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: lumenctlExecutable)
-        process.arguments = arguments + ["--home", home]
+        process.arguments = arguments + (home.map { ["--home", $0] } ?? [])
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
         for (key, value) in extra { environment[key] = value }

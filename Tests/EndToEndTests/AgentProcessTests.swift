@@ -278,7 +278,9 @@ let chatBody = #"{"model":"lumen/auto","messages":[{"role":"user","content":"hel
             _ = await slowTask.value
 
             // A client that goes away mid-stream: the upstream request is cancelled and the ledger says so.
-            let streamBody = #"{"model":"lumen/auto","stream":true,"messages":[{"role":"user","content":"long"}]}"#
+            // The answer would take minutes (5,000 tokens, 30 ms apart), so an upstream stream that ends
+            // soon after the client leaves was cancelled.
+            let streamBody = #"{"model":"lumen/auto","stream":true,"max_tokens":5000,"ignore_eos":true,"messages":[{"role":"user","content":"long"}]}"#
             let firstChunk = Counter()
             let reader = Task {
                 let response = try await testClient.execute(chatRequest(port: port, key: key, body: streamBody), timeout: .seconds(30))
@@ -287,6 +289,13 @@ let chatBody = #"{"model":"lumen/auto","messages":[{"role":"user","content":"hel
             while firstChunk.value == 0 { try await Task.sleep(for: .milliseconds(5)) }
             reader.cancel()
             _ = await reader.result
+            let metrics = endpoint.replacingOccurrences(of: "/v1", with: "/metrics")
+            var upstreamStreams = 1
+            for _ in 0..<100 where upstreamStreams != 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                upstreamStreams = try await metric("lumen_simulator_streams_open", at: metrics)
+            }
+            #expect(upstreamStreams == 0, "the upstream stream outlived its client")
             // Admin API: no token, and a stale revision.
             var noToken = HTTPClientRequest(url: "http://127.0.0.1:\(cluster.adminPort)/v1/status")
             noToken.method = .GET

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import LumenAPI
 import LumenTestSupport
 import NIOCore
 import NIOHTTP1
@@ -31,6 +32,28 @@ import Testing
             #expect(chatResult.exitCode == 0, "\(chatResult)")
             #expect(chatResult.output.count > 20)
             #expect(chatResult.error.contains("TTFT") && chatResult.error.contains("model sim-small via route auto") && chatResult.error.contains("$"))
+
+            // bench: open loop by rate, closed loop by concurrency, and a bad key reported as such.
+            func bench(_ arguments: [String], key benchKey: String = key) throws -> CLIResult {
+                let child = try LumenctlProcess(["bench", "--endpoint", "http://127.0.0.1:\(port)/v1", "-m", "lumen/auto"] + arguments,
+                                                home: nil, scratch: dir, environment: ["LUMEN_API_KEY": benchKey])
+                try child.start()
+                return child.wait()
+            }
+            let byRate = try bench(["--rate", "50", "--requests", "40", "-o", "json"])
+            #expect(byRate.exitCode == 0, "\(byRate)")
+            let rateReport = try JSONValue(json: byRate.output)
+            #expect(rateReport["requests"]?.intValue == 40 && rateReport["errors"]?.intValue == 0, "\(byRate.output)")
+            #expect(rateReport["TTFT ms"]?["p50"]?.isNull == false && rateReport["inter-token ms"]?["p99"]?.isNull == false)
+            let byConcurrency = try bench(["--concurrency", "4", "--requests", "20", "--no-stream", "-o", "json"])
+            #expect(byConcurrency.exitCode == 0, "\(byConcurrency)")
+            #expect(try JSONValue(json: byConcurrency.output)["completed"]?.intValue == 20)
+            let table = try bench(["--concurrency", "2", "--requests", "6"])
+            #expect(table.exitCode == 0 && table.output.contains("requests 6, completed 6, errors 0"), "\(table)")
+            let badKey = try bench(["--requests", "3"], key: "lmn_not_a_key")
+            #expect(badKey.exitCode == 1 && badKey.error.contains("no request succeeded") && badKey.error.contains("401"), "\(badKey)")
+            let badRate = try bench(["--rate", "0"])
+            #expect(badRate.exitCode == 64 && badRate.error.contains("--rate must be greater than 0"), "\(badRate)")
 
             up.stop()
             #expect(up.process.terminationStatus == 0)

@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|bench|help)
+    apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|up|chat|bench|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync keys up chat bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync health keys up chat bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -383,6 +383,26 @@ _lumenctl_sync() {
     case "${prev}" in
     '--home')
         __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_health() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --output -o)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
         return
         ;;
     esac

@@ -59,6 +59,7 @@ _lumenctl() {
             'rollback:Make a past revision'\''s state current again, written as a new revision.'
             'validate:Check manifests without writing anything.'
             'sync:Push the newest revision to every node again (after a node was down, say).'
+            'health:Show the health of every upstream on every node: state and why, TTFT, inter-token latency, errors, load.'
             'keys:Create, list and revoke API keys.'
             'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
             'chat:Send one prompt through Lumen and stream the answer, with its TTFT, tokens and cost.'
@@ -69,7 +70,7 @@ _lumenctl() {
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|sync|keys|up|chat|bench|help)
+        apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|up|chat|bench|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -209,6 +210,20 @@ _lumenctl_sync() {
     local -i ret=1
     local -ar arg_specs=(
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_health() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '(--output -o)'{--output,-o}'[Output format\: table, wide or json.]:output:{__lumenctl_complete "${___output[@]}"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -7,9 +7,10 @@ import LumenStore
 import Logging
 import NIOCore
 
-/// The agent's admin API (cluster token required): snapshot pushes, status and the usage ledger.
+/// The agent's admin API (cluster token required): snapshot pushes, status, upstream health and the usage ledger.
 struct AdminAPI: Sendable {
     let state: GatewayState
+    let health: HealthBoard
     let store: AgentStore
     let clusterToken: String
     let version: String
@@ -31,13 +32,15 @@ struct AdminAPI: Sendable {
                 .init("warnings", .list(current.warnings.map(JSONValue.string))),
             ]))
         }
+        router.get("/v1/health") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            return encoded(health.reports())
+        }
         router.get("/v1/usage") { request, _ in
             guard authorized(request) else { return unauthorized() }
             let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 10_000
             do {
-                let rows = try store.usage(limit: limit)
-                let data = try JSONEncoder().encode(rows)
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+                return encoded(try store.usage(limit: limit))
             } catch {
                 return json(OpenAIError.server("cannot read the usage ledger: \(error)").body, status: .internalServerError)
             }
@@ -84,6 +87,15 @@ struct AdminAPI: Sendable {
             .init("appliedRevision", .number(String(snapshot.revision))), .init("version", .string(version)),
             .init("warnings", .list(compiled.warnings.map(JSONValue.string))),
         ]))
+    }
+
+    private func encoded(_ value: some Encodable) -> Response {
+        do {
+            let data = try JSONEncoder().encode(value)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        } catch {
+            return json(OpenAIError.server("cannot encode the answer: \(error)").body, status: .internalServerError)
+        }
     }
 
     private func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

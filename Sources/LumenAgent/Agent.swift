@@ -19,6 +19,9 @@ public struct AgentOptions: Sendable {
     public var adminPort = 7070
     public var clusterToken: String
     public var drainTimeout: Duration = .seconds(30)
+    /// How often upstreams are probed; nil turns probing off.
+    public var probeInterval: Duration? = .seconds(5)
+    public var probeTimeout: Duration = .seconds(10)
     public var gateway = GatewayConfiguration()
 
     public init(home: String, clusterToken: String) {
@@ -52,7 +55,8 @@ public enum Agent {
         clientConfiguration.decompression = .disabled
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let ledger = UsageLedger(store: store, logger: logger)
-        let gateway = Gateway(state: state, client: client, ledger: ledger, configuration: options.gateway, logger: logger)
+        let health = HealthBoard()
+        let gateway = Gateway(state: state, client: client, ledger: ledger, health: health, configuration: options.gateway, logger: logger)
 
         let ports = PortReport(onListening)
         let publicRouter = Router()
@@ -64,19 +68,23 @@ public enum Agent {
             onServerRunning: { channel in ports.report(public: channel.localAddress?.port ?? options.listenPort) },
             logger: logger)
         let adminRouter = Router()
-        AdminAPI(state: state, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
+        AdminAPI(state: state, health: health, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
         let adminApp = Application(
             router: adminRouter,
             configuration: .init(address: .hostname(options.adminHost, port: options.adminPort), serverName: "lumen-agent-admin"),
             onServerRunning: { channel in ports.report(admin: channel.localAddress?.port ?? options.adminPort) },
             logger: logger)
 
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: LedgerService(ledger: ledger)),
+            .init(service: adminApp),
+            .init(service: publicApp),
+        ]
+        if let interval = options.probeInterval {
+            services.append(.init(service: HealthChecker(state: state, health: health, client: client, interval: interval, timeout: options.probeTimeout)))
+        }
         var configuration = ServiceGroupConfiguration(
-            services: [
-                .init(service: LedgerService(ledger: ledger)),
-                .init(service: adminApp),
-                .init(service: publicApp),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         configuration.maximumGracefulShutdownDuration = options.drainTimeout

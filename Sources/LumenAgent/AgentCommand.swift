@@ -48,6 +48,10 @@ struct Run: AsyncParsableCommand {
     var drainTimeout = 30
     @Option(help: "Largest request body in bytes; larger ones get 413.")
     var maxRequestBytes = 4 * 1024 * 1024
+    @Option(help: "Seconds between health probes of each upstream (0 turns probing off).")
+    var probeInterval = 5.0
+    @Option(help: "Seconds a probe may wait for its answer before it counts as failed.")
+    var probeTimeout = 10.0
 
     static func address(_ text: String, option: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
@@ -60,6 +64,8 @@ struct Run: AsyncParsableCommand {
         _ = try Self.address(listen, option: "--listen")
         _ = try Self.address(adminListen, option: "--admin-listen")
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must be 0 or more seconds.") }
+        if probeInterval < 0 { throw ValidationError("--probe-interval must be 0 (off) or more seconds.") }
+        if probeTimeout <= 0 { throw ValidationError("--probe-timeout must be more than 0 seconds.") }
     }
 
     mutating func run() async throws {
@@ -86,6 +92,8 @@ struct Run: AsyncParsableCommand {
         (options.adminHost, options.adminPort) = try Self.address(adminListen, option: "--admin-listen")
         options.drainTimeout = .seconds(drainTimeout)
         options.gateway.maxRequestBytes = maxRequestBytes
+        options.probeInterval = probeInterval > 0 ? .milliseconds(Int(probeInterval * 1000)) : nil
+        options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))
         var logger = Logger(label: "lumen.agent")
         logger.logLevel = environment["LUMEN_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         let listenHost = options.listenHost, adminHost = options.adminHost

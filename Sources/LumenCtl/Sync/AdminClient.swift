@@ -16,6 +16,8 @@ struct AdminClient {
         var appliedRevision: Int?
         var version: String?
         var error: String?
+        /// The agent's answer, for reads such as health.
+        var answer: JSONValue?
     }
 
     /// The cluster token: `LUMEN_CLUSTER_TOKEN`, else the `cluster-token` file in the home.
@@ -37,6 +39,13 @@ struct AdminClient {
     func status(of nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
         try each(nodes) { node, token in
             await Self.send(.GET, node: node, path: "/v1/status", body: nil, token: token, revision: nil)
+        }
+    }
+
+    /// Asks every node for the health of its upstreams.
+    func health(of nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
+        try each(nodes) { node, token in
+            await Self.send(.GET, node: node, path: "/v1/health", body: nil, token: token, revision: nil)
         }
     }
 
@@ -74,6 +83,7 @@ struct AdminClient {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
             let data = try await response.body.collect(upTo: 1 << 20)
             let answer = try? JSONValue(json: String(buffer: data))
+            result.answer = answer
             result.version = answer?["version"]?.stringValue
             switch response.status.code {
             case 200:

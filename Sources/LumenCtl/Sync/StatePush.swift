@@ -7,10 +7,7 @@ enum StatePush {
     @discardableResult
     static func pushLatest(_ store: ControlStore, home: HomeOptions) throws -> Bool {
         guard let snapshot = try store.snapshot() else { return true }
-        let nodes: [(name: String, admin: String)] = snapshot.manifests.compactMap { manifest in
-            guard case .node(let node) = manifest.spec, let admin = node.adminAddress else { return nil }
-            return (manifest.name, admin)
-        }
+        let nodes = addressedNodes(snapshot)
         let console = Console.current
         let unaddressed = snapshot.manifests.filter {
             if case .node(let node) = $0.spec { return node.adminAddress == nil }
@@ -32,5 +29,13 @@ enum StatePush {
             }
         }
         return allApplied
+    }
+
+    /// The nodes lumenctl can reach: those with an admin address.
+    static func addressedNodes(_ snapshot: Snapshot) -> [(name: String, admin: String)] {
+        snapshot.manifests.compactMap { manifest in
+            guard case .node(let node) = manifest.spec, let admin = node.adminAddress else { return nil }
+            return (manifest.name, admin)
+        }
     }
 }

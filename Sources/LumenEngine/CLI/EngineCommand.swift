@@ -51,8 +51,12 @@ struct Serve: AsyncParsableCommand {
     var itl = "5ms"
     @Option(help: "Requests served at once; more wait in a queue.")
     var maxConcurrency = 64
-    @Option(help: "End each stream abruptly (no [DONE]) after N tokens.")
+    @Option(help: "Break each stream after N tokens, as --fault says.")
     var failAfter: Int?
+    @Option(help: "How a stream breaks at --fail-after: reset (the connection is cut), error (an error event), malformed (an event that is not JSON) or no-done (the body ends without [DONE]).")
+    var fault = "reset"
+    @Option(help: "Cut each stream's connection after N bytes of its body, even inside an event.")
+    var failAfterBytes: Int?
     @Option(help: "Stop sending after N tokens, keeping the connection open.")
     var stallAfter: Int?
     @Option(help: "Answer every generation request with this HTTP status.")
@@ -74,6 +78,10 @@ struct Serve: AsyncParsableCommand {
         if let status, !(100...599).contains(status) { throw ValidationError("--status must be an HTTP status code.") }
         if let failAfter, failAfter < 0 { throw ValidationError("--fail-after must be 0 or more.") }
         if let stallAfter, stallAfter < 0 { throw ValidationError("--stall-after must be 0 or more.") }
+        if let failAfterBytes, failAfterBytes < 0 { throw ValidationError("--fail-after-bytes must be 0 or more.") }
+        guard StreamFault(rawValue: fault) != nil else {
+            throw ValidationError("--fault takes one of: \(StreamFault.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
     }
 
     mutating func run() async throws {
@@ -87,6 +95,8 @@ struct Serve: AsyncParsableCommand {
         options.interTokenLatency = LumenDuration(parsing: itl)?.duration ?? options.interTokenLatency
         options.maxConcurrency = maxConcurrency
         options.failAfter = failAfter
+        options.fault = StreamFault(rawValue: fault) ?? .reset
+        options.failAfterBytes = failAfterBytes
         options.stallAfter = stallAfter
         options.status = status
         options.errorRate = errorRate

@@ -99,7 +99,14 @@ public struct SimulatedRequest: Sendable {
         let fingerprint = SimulatedText.fingerprint(conversation)
         var outputs: [[String]] = []
         for choice in 0..<choices {
-            var tokens = SimulatedText.tokens(fingerprint: fingerprint, choice: choice, length: ignoreEOS ? maxTokens : nil)
+            var length = ignoreEOS ? maxTokens : nil
+            if let partial, let newTokens = length {
+                // max_tokens counts new tokens: the whole answer is what the partial holds plus that many.
+                let probe = SimulatedText.tokens(fingerprint: fingerprint, choice: choice, length: newTokens + Self.wordCount(partial) + 1)
+                let held = probe.count - (SimulatedText.continuation(of: probe, after: partial)?.count ?? probe.count)
+                length = held + newTokens
+            }
+            var tokens = SimulatedText.tokens(fingerprint: fingerprint, choice: choice, length: length)
             if let partial {
                 // Continue our own answer seamlessly; any other text is treated as new context.
                 tokens = SimulatedText.continuation(of: tokens, after: partial)

@@ -9,6 +9,8 @@ public enum SimulatedText {
         "latency", "stays", "low", "under", "load", "shadows", "compare", "outputs", "quietly", "before",
         "traffic", "moves", "replicas", "scale", "down", "zero", "when", "idle", "warm", "pools", "wait",
         "ready",
+        // Two-, three- and four-byte UTF-8, so that faults can land inside a character.
+        "café", "naïve", "größe", "日本語", "🚀",
     ]
 
     /// FNV-1a, 64-bit: stable across runs and platforms, unlike `Hasher`.

@@ -10,8 +10,11 @@ public struct SimulatorOptions: Sendable {
     public var maxConcurrency = 64
     /// Requests allowed to wait when all slots are busy; more get 429.
     public var maxQueue = 1024
-    /// End a stream abruptly (no `[DONE]`) after this many tokens.
+    /// Break a stream after this many tokens, the way `fault` says.
     public var failAfter: Int?
+    public var fault = StreamFault.reset
+    /// Reset a stream's connection after this many bytes of its body, even inside an event.
+    public var failAfterBytes: Int?
     /// Stop sending after this many tokens, keeping the connection open.
     public var stallAfter: Int?
     /// Answer every generation request with this HTTP status and an error body.
@@ -23,4 +26,16 @@ public struct SimulatorOptions: Sendable {
     public var embeddingDimensions = 16
 
     public init() {}
+}
+
+/// How a stream breaks at `--fail-after`: the ways real upstreams fail mid-stream.
+public enum StreamFault: String, CaseIterable, Sendable {
+    /// The connection is cut: no `[DONE]`, no end of the chunked body.
+    case reset
+    /// An `{"error": ...}` event, then `[DONE]` (as vLLM reports an engine failure).
+    case error
+    /// An event that is not JSON, then `[DONE]`.
+    case malformed
+    /// The body ends cleanly but without `[DONE]`.
+    case noDone = "no-done"
 }

@@ -154,10 +154,11 @@ public struct SimulatorServer: Sendable {
 
     private func streamAdmitted(_ response: SimulatedResponse, to writer: inout any ResponseBodyWriter) async throws {
         let request = response.request
+        var bytesLeft = options.failAfterBytes
         try await Task.sleep(for: options.timeToFirstToken)
         if request.kind == .chat {
             for choice in 0..<request.choices {
-                try await write(SSE.event(response.roleChunk(choice: choice).json(pretty: false)), to: &writer)
+                try await write(SSE.event(response.roleChunk(choice: choice).json(pretty: false)), to: &writer, bytesLeft: &bytesLeft)
             }
         }
         let pieces = (0..<request.choices).map { response.pieces(choice: $0) }
@@ -165,35 +166,67 @@ public struct SimulatorServer: Sendable {
         for step in 0..<(pieces.map(\.count).max() ?? 0) {
             if step > 0 { try await Task.sleep(for: options.interTokenLatency) }
             if let failAfter = options.failAfter, sent >= failAfter {
-                throw SimulatedFault.failedAfter(failAfter)
+                try await breakStream(after: failAfter, to: &writer)
+                return
             }
             if let stallAfter = options.stallAfter, sent >= stallAfter {
                 try await Task.sleep(for: .seconds(86_400))
             }
             for choice in 0..<request.choices where step < pieces[choice].count {
-                try await write(SSE.event(response.contentChunk(choice: choice, piece: pieces[choice][step]).json(pretty: false)), to: &writer)
+                let chunk = response.contentChunk(choice: choice, piece: pieces[choice][step])
+                try await write(SSE.event(chunk.json(pretty: false)), to: &writer, bytesLeft: &bytesLeft)
                 stats.tokensSent.add(1, ordering: .relaxed)
             }
             sent += 1
         }
+        if let failAfter = options.failAfter, sent >= failAfter {
+            try await breakStream(after: failAfter, to: &writer)
+            return
+        }
         for choice in 0..<request.choices {
-            try await write(SSE.event(response.finishChunk(choice: choice).json(pretty: false)), to: &writer)
+            try await write(SSE.event(response.finishChunk(choice: choice).json(pretty: false)), to: &writer, bytesLeft: &bytesLeft)
         }
         if request.includeUsage {
             let tokens = request.toolCall != nil
                 ? request.choices * (SimulatedRequest.wordCount(request.toolCall?.arguments ?? "") + 1)
                 : pieces.reduce(0) { $0 + $1.count }
-            try await write(SSE.event(response.usageChunk(completionTokens: tokens).json(pretty: false)), to: &writer)
+            try await write(SSE.event(response.usageChunk(completionTokens: tokens).json(pretty: false)), to: &writer, bytesLeft: &bytesLeft)
         }
-        try await write(SSE.event(SSE.done), to: &writer)
+        try await write(SSE.event(SSE.done), to: &writer, bytesLeft: &bytesLeft)
+        try await writer.finish(nil)
+    }
+
+    /// Ends a stream the way `--fault` says, after `tokens` tokens.
+    private func breakStream(after tokens: Int, to writer: inout any ResponseBodyWriter) async throws {
+        switch options.fault {
+        case .reset:
+            throw SimulatedFault.failedAfter(tokens)
+        case .error:
+            let error = OpenAIError.server("simulated engine failure after \(tokens) tokens (--fault error)")
+            try await writer.write(SSE.event(error.body.json(pretty: false)))
+            try await writer.write(SSE.event(SSE.done))
+        case .malformed:
+            try await writer.write(ByteBuffer(string: "data: {\"id\": \"broken\n\n"))
+            try await writer.write(SSE.event(SSE.done))
+        case .noDone:
+            break
+        }
         try await writer.finish(nil)
     }
 
     /// Writes one event; the stream counts as waiting on its client until the write is taken, which
-    /// for a client that does not read is until it reads again.
-    private func write(_ event: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
+    /// for a client that does not read is until it reads again. With `--fail-after-bytes`, the
+    /// connection is cut once that many bytes are out, mid-event if need be.
+    private func write(_ event: ByteBuffer, to writer: inout any ResponseBodyWriter, bytesLeft: inout Int?) async throws {
         stats.streamsWaitingOnClient.add(1, ordering: .relaxed)
         defer { stats.streamsWaitingOnClient.subtract(1, ordering: .relaxed) }
+        if let left = bytesLeft {
+            guard event.readableBytes <= left else {
+                if left > 0 { try await writer.write(event.getSlice(at: event.readerIndex, length: left) ?? ByteBuffer()) }
+                throw SimulatedFault.failedAfterBytes(options.failAfterBytes ?? 0)
+            }
+            bytesLeft = left - event.readableBytes
+        }
         try await writer.write(event)
     }
 
@@ -212,6 +245,7 @@ public struct SimulatorServer: Sendable {
 
 enum SimulatedFault: Error {
     case failedAfter(Int)
+    case failedAfterBytes(Int)
 }
 
 /// Seeded draws for `--error-rate`, shared by all requests of one server.

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LumenAPI
+import LumenManifest
 import LumenStore
 import NIOCore
 import NIOHTTP1
@@ -21,10 +22,13 @@ extension Gateway {
         case exhausted([UpstreamFailure], skipped: [String])
     }
 
-    /// Tries each candidate's upstreams in order until one answers. A connection failure, 429 or
-    /// 5xx moves on to the next; nothing has reached the client yet, so moving on is invisible.
-    func attempt(_ body: JSONValue, endpoint: Endpoint, candidates: [ServedModel], stream: Bool,
-                 requestID: String) async -> Attempt {
+    /// Tries each candidate's upstreams in order until one answers, skipping `excluded` upstreams
+    /// and those `body` gives nothing to send. A connection failure, 429 or 5xx moves on to the
+    /// next; nothing of this attempt has reached the client yet, so moving on is invisible.
+    /// New requests take each model's replicas in turn; a continuation (`inTurn: false`) takes them
+    /// in listed order, so it does not move the rotation.
+    func attempt(_ endpoint: Endpoint, candidates: [ServedModel], excluding excluded: Set<String> = [], inTurn: Bool = true,
+                 requestID: String, body: (ServedModel, Upstream) -> JSONValue?) async -> Attempt {
         var failures: [UpstreamFailure] = []
         var skipped: [String] = []
         for model in candidates {
@@ -32,16 +36,9 @@ extension Gateway {
                 skipped.append(reason)
                 continue
             }
-            // Spread load over a model's replicas: start at a random one.
-            let start = model.upstreams.isEmpty ? 0 : Int.random(in: 0..<model.upstreams.count)
-            for offset in 0..<model.upstreams.count {
-                let upstream = model.upstreams[(start + offset) % model.upstreams.count]
-                var outgoing = body.setting("model", .string(upstream.upstreamModel))
-                if stream {
-                    // Always ask for usage so the ledger is exact; the relay drops it if the client did not ask.
-                    let options = (body["stream_options"] ?? .map([])).setting("include_usage", .bool(true))
-                    outgoing = outgoing.setting("stream_options", options)
-                }
+            let peers = model.upstreams.map(\.id)
+            for upstream in health.order(inTurn ? model.upstreamsInTurn() : model.upstreams, model: model.name) {
+                guard !excluded.contains(upstream.id), let outgoing = body(model, upstream) else { continue }
                 var request = HTTPClientRequest(url: Self.join(upstream.baseURL, endpoint.rawValue))
                 request.method = .POST
                 request.headers.add(name: "content-type", value: "application/json")
@@ -53,7 +50,9 @@ extension Gateway {
                 do {
                     response = try await client.execute(request, timeout: .nanoseconds(Int64(upstream.firstTokenTimeout.milliseconds * 1_000_000)))
                 } catch {
-                    failures.append(UpstreamFailure(upstream: upstream, message: Self.describe(error)))
+                    let message = Self.describe(error)
+                    health.failed(upstream.id, reason: message, peers: peers)
+                    failures.append(UpstreamFailure(upstream: upstream, message: message))
                     continue
                 }
                 let code = Int(response.status.code)
@@ -61,6 +60,8 @@ extension Gateway {
                 let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
                 if code == 429 || code >= 500 {
                     let detail = (try? JSONValue(json: String(buffer: errorBody)))?["error"]?["message"]?.stringValue ?? String(buffer: errorBody).prefix(200).description
+                    // A 429 is pressure, not ill health: move on without counting it against the upstream.
+                    if code >= 500 { health.failed(upstream.id, reason: "HTTP \(code): \(detail)", peers: peers) }
                     failures.append(UpstreamFailure(upstream: upstream, message: "HTTP \(code): \(detail)"))
                     continue
                 }
@@ -70,11 +71,22 @@ extension Gateway {
         return .exhausted(failures, skipped: skipped)
     }
 
-    static func join(_ base: String, _ path: String) -> String {
+    /// The client's body as `upstream` gets it: its own model name and, for streams, usage always
+    /// asked for so the ledger is exact (the relay drops it if the client did not ask).
+    static func outgoing(_ body: JSONValue, to upstream: Upstream, stream: Bool) -> JSONValue {
+        var outgoing = body.setting("model", .string(upstream.upstreamModel))
+        if stream {
+            let options = (body["stream_options"] ?? .map([])).setting("include_usage", .bool(true))
+            outgoing = outgoing.setting("stream_options", options)
+        }
+        return outgoing
+    }
+
+    public static func join(_ base: String, _ path: String) -> String {
         base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
     }
 
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "connection timed out"
@@ -114,32 +126,51 @@ extension Gateway {
 
     // MARK: Whole responses
 
-    func forward(_ body: JSONValue, endpoint: Endpoint, candidates: [ServedModel], exchange: Exchange) async -> Response {
+    /// Forwards a request whose answer comes whole. An answer that breaks off or is unreadable
+    /// has reached nobody yet, so the request is sent to the next upstream (up to the route's
+    /// failover.maxAttempts).
+    func forward(_ body: JSONValue, endpoint: Endpoint, plan: Plan, exchange: Exchange) async -> Response {
         var exchange = exchange
         let target = body["model"]?.stringValue ?? ""
-        switch await attempt(body, endpoint: endpoint, candidates: candidates, stream: false, requestID: exchange.requestID) {
-        case .exhausted(let failures, let skipped):
-            return exhaustedResponse(failures, skipped: skipped, exchange: &exchange, target: target)
-        case .refused(let model, let upstream, let status, let errorBody):
-            exchange.model = model
-            exchange.upstream = upstream
-            return refusedResponse(status, errorBody, exchange: &exchange)
-        case .answered(let model, let upstream, let response):
-            exchange.model = model
-            exchange.upstream = upstream
-            do {
-                let buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
-                exchange.ttft = ContinuousClock.now - exchange.started
-                var answer = try JSONValue(json: String(buffer: buffer))
-                answer = answer.setting("model", .string(model.name))
-                readUsage(answer["usage"], into: &exchange)
-                finish(exchange, outcome: .completed)
-                return jsonResponse(answer, exchange)
-            } catch {
-                let failure = OpenAIError.server("the upstream \(upstream.id) sent an unreadable answer: \(Self.describe(error))", status: 502)
-                exchange.status = 502
-                finish(exchange, outcome: .failed)
-                return errorResponse(failure, exchange)
+        var tried: Set<String> = []
+        while true {
+            let answer = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: tried.isEmpty,
+                                       requestID: exchange.requestID) { _, upstream in
+                Self.outgoing(body, to: upstream, stream: false)
+            }
+            switch answer {
+            case .exhausted(let failures, let skipped):
+                return exhaustedResponse(failures, skipped: skipped, exchange: &exchange, target: target)
+            case .refused(let model, let upstream, let status, let errorBody):
+                exchange.model = model
+                exchange.upstream = upstream
+                return refusedResponse(status, errorBody, exchange: &exchange)
+            case .answered(let model, let upstream, let response):
+                exchange.model = model
+                exchange.upstream = upstream
+                health.started(upstream.id)
+                defer { health.ended(upstream.id) }
+                do {
+                    let buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
+                    exchange.ttft = ContinuousClock.now - exchange.started
+                    health.succeeded(upstream.id, ttft: exchange.ttft)
+                    var answer = try JSONValue(json: String(buffer: buffer))
+                    answer = answer.setting("model", .string(model.name))
+                    readUsage(answer["usage"], into: &exchange)
+                    finish(exchange, outcome: .completed)
+                    return jsonResponse(answer, exchange)
+                } catch {
+                    let reason = "the upstream \(upstream.id) sent an unreadable answer: \(Self.describe(error))"
+                    health.failed(upstream.id, reason: reason, peers: model.upstreams.map(\.id))
+                    exchange.failovers.append(reason)
+                    tried.insert(upstream.id)
+                    if tried.count < plan.failover.maxAttempts { continue }
+                    exchange.status = 502
+                    finish(exchange, outcome: .failed)
+                    var response = errorResponse(OpenAIError.server(reason, status: 502), exchange)
+                    response.headers[.xShouldRetry] = "false"
+                    return response
+                }
             }
         }
     }

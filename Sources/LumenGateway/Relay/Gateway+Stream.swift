@@ -2,22 +2,51 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LumenAPI
+import LumenManifest
 import LumenStore
 import NIOCore
+import NIOHTTP1
 import HTTPTypes
 
 extension Gateway {
+    /// One upstream answering a stream, or the rest of it.
+    struct Leg {
+        var model: ServedModel
+        var upstream: Upstream
+        var response: HTTPClientResponse
+        /// When the request to this upstream was sent, for its TTFT.
+        var requestedAt: ContinuousClock.Instant
+    }
+
+    enum LegEnd {
+        case completed
+        case clientGone
+        case broken(LegFault)
+    }
+
+    /// What to do once a leg broke.
+    enum Resumption {
+        case leg(Leg)
+        /// The answer was whole; only its ending was lost, and the relay wrote it.
+        case closed
+        case impossible(String)
+    }
+
     /// Streams the upstream's SSE to the client event by event. Reading the upstream waits on
     /// writing to the client, so a slow client slows its upstream and buffers stay bounded; a client
-    /// that hangs up cancels the upstream request at the next event.
-    func forwardStream(_ body: JSONValue, endpoint: Endpoint, candidates: [ServedModel], exchange: Exchange) async -> Response {
+    /// that hangs up cancels the upstream request at the next event. An upstream that fails, stalls
+    /// or breaks its stream after the first byte is replaced by another that continues the same
+    /// answer; the client sees one stream.
+    func forwardStream(_ body: JSONValue, endpoint: Endpoint, plan: Plan, exchange: Exchange) async -> Response {
         var exchange = exchange
         let target = body["model"]?.stringValue ?? ""
         let key = exchange.key
-        let attempt = await attempt(body, endpoint: endpoint, candidates: candidates, stream: true, requestID: exchange.requestID)
-        guard case .answered(let model, let upstream, let upstreamResponse) = attempt else {
+        let first = await attempt(endpoint, candidates: plan.candidates, requestID: exchange.requestID) { _, upstream in
+            Self.outgoing(body, to: upstream, stream: true)
+        }
+        guard case .answered(let model, let upstream, let upstreamResponse) = first else {
             if let key { limiter.releaseStream(key) }
-            switch attempt {
+            switch first {
             case .refused(let model, let upstream, let status, let errorBody):
                 exchange.model = model
                 exchange.upstream = upstream
@@ -37,43 +66,169 @@ extension Gateway {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var exchange = started
             var relay = StreamRelay(servedModel: model.name, clientWantsUsage: clientWantsUsage, maxEventBytes: self.configuration.maxEventBytes)
+            var leg = Leg(model: model, upstream: upstream, response: upstreamResponse, requestedAt: started.started)
+            var tried: Set<String> = [upstream.id]
             var outcome = UsageRecord.Outcome.completed
-            // A client that has gone is noticed when a write to it fails; leaving the loop drops the
-            // upstream body, which cancels the upstream request. The connection stays reusable.
-            do {
-                for try await chunk in upstreamResponse.body {
-                    relay.append(chunk)
-                    while let event = try relay.next() {
-                        if exchange.ttft == nil && relay.sentContent { exchange.ttft = ContinuousClock.now - exchange.started }
-                        try await Self.write(event, to: &writer)
+            legs: while true {
+                switch await self.relay(leg, through: &relay, to: &writer, stallTimeout: plan.failover.stallTimeout.duration) {
+                case .completed:
+                    break legs
+                case .clientGone:
+                    outcome = .clientClosed
+                    break legs
+                case .broken(let fault):
+                    exchange.failovers.append("\(leg.upstream.id): \(fault)")
+                    relay.abandoned.append(leg.upstream.id)
+                    switch await self.resume(body, endpoint: endpoint, plan: plan, relay: &relay, tried: &tried, requestID: exchange.requestID) {
+                    case .leg(let next):
+                        leg = next
+                        exchange.upstream = next.upstream
+                        continue legs
+                    case .closed:
+                        for event in relay.closing() { try? await writer.write(event) }
+                        break legs
+                    case .impossible(let reason):
+                        outcome = .failed
+                        exchange.status = 502
+                        try? await writer.write(StreamRelay.errorEvent(
+                            "the upstream \(leg.upstream.id) failed mid-stream (\(fault)) and no upstream could continue the answer: \(reason)"))
+                        break legs
                     }
                 }
-                if let closing = relay.finish() {
-                    outcome = .failed
-                    try await Self.write(closing, to: &writer)
-                }
-                try await writer.finish(nil)
-            } catch is ClientGone {
-                outcome = .clientClosed
-            } catch let error as SSEParser.ParseError {
-                outcome = .failed
-                try? await writer.write(StreamRelay.errorEvent("the upstream \(upstream.id) sent an event larger than \(self.configuration.maxEventBytes) bytes: \(error)"))
-                try? await writer.finish(nil)
-            } catch {
-                // The upstream failed mid-stream: tell the client explicitly.
-                outcome = relay.sawDone ? .completed : .failed
-                if !relay.sawDone {
-                    try? await writer.write(StreamRelay.errorEvent("the upstream \(upstream.id) failed mid-stream: \(Self.describe(error))"))
-                    try? await writer.finish(nil)
-                }
             }
-            if outcome == .failed { exchange.status = 502 }
+            try? await writer.finish(nil)
+            exchange.ttft = relay.firstContentAt.map { $0 - exchange.started }
             exchange.promptTokens = relay.promptTokens ?? exchange.promptTokens
-            exchange.completionTokens = relay.completionTokens ?? relay.contentChunks
+            exchange.completionTokens = relay.completionTokens
             exchange.cachedTokens = relay.cachedTokens ?? 0
             if let key { self.limiter.releaseStream(key) }
             self.finish(exchange, outcome: outcome)
         })
+    }
+
+    /// Relays one leg until it ends, the client leaves, or the leg breaks: an error, a reset, a
+    /// malformed or oversized event, an end without `[DONE]`, or no chunk within the stall timeout
+    /// (the first-token timeout before the leg's first chunk).
+    private func relay(_ leg: Leg, through relay: inout StreamRelay, to writer: inout any ResponseBodyWriter,
+                       stallTimeout: Duration) async -> LegEnd {
+        health.started(leg.upstream.id)
+        let end = await relayLeg(leg, through: &relay, to: &writer, stallTimeout: stallTimeout)
+        health.ended(leg.upstream.id)
+        switch end {
+        case .completed:
+            health.succeeded(leg.upstream.id, ttft: relay.legFirstContentAt.map { $0 - leg.requestedAt }, interToken: relay.legInterToken)
+        case .broken(let fault):
+            health.failed(leg.upstream.id, reason: "\(fault)", peers: leg.model.upstreams.map(\.id))
+        case .clientGone:
+            break
+        }
+        return end
+    }
+
+    private func relayLeg(_ leg: Leg, through relay: inout StreamRelay, to writer: inout any ResponseBodyWriter,
+                          stallTimeout: Duration) async -> LegEnd {
+        let source = ChunkSource(leg.response.body)
+        var wait = leg.upstream.firstTokenTimeout
+        relay.beginLeg()
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await source.next(within: wait)
+            } catch is ChunkSource.Stalled {
+                return .broken(.stalled(wait))
+            } catch {
+                return .broken(.transport(Self.describe(error)))
+            }
+            wait = stallTimeout
+            do {
+                guard let chunk else {
+                    if let event = try relay.finishLeg() { try await Self.write(event, to: &writer) }
+                    return relay.sawDone ? .completed : .broken(.endedWithoutDone)
+                }
+                relay.append(chunk)
+                while let event = try relay.next() {
+                    try await Self.write(event, to: &writer)
+                }
+            } catch let fault as LegFault {
+                return .broken(fault)
+            } catch {
+                return .clientGone
+            }
+        }
+    }
+
+    /// Finds an upstream to continue a broken stream: another replica of the model first, then the
+    /// route's other candidates. It is sent the conversation plus the partial answer, continued
+    /// natively or as a prefill as the upstream declares.
+    private func resume(_ body: JSONValue, endpoint: Endpoint, plan: Plan, relay: inout StreamRelay,
+                        tried: inout Set<String>, requestID: String) async -> Resumption {
+        if relay.finishSent { return .closed }
+        guard tried.count < plan.failover.maxAttempts else {
+            return .impossible("\(tried.count) upstreams tried, the route's failover.maxAttempts")
+        }
+        let fresh = relay.contentChunks == 0 && !relay.toolCallStarted
+        if !fresh {
+            guard plan.failover.midStream else { return .impossible("the route sets failover.midStream: false") }
+            if let reason = Self.cannotContinue(body, endpoint: endpoint, relay: relay) { return .impossible(reason) }
+            if Self.tokensLeft(body, after: relay.contentChunks).map({ $0 < 1 }) ?? false {
+                relay.endAtLength()
+                return .closed
+            }
+        }
+        let partial = relay.text, generated = relay.contentChunks, requestedAt = ContinuousClock.now
+        let attempt = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: false, requestID: requestID) { _, upstream in
+            let outgoing = Self.outgoing(body, to: upstream, stream: true)
+            return fresh ? outgoing : Self.continuation(of: outgoing, partial: partial, generated: generated, how: upstream.continuation)
+        }
+        switch attempt {
+        case .answered(let model, let upstream, let response):
+            tried.insert(upstream.id)
+            return .leg(Leg(model: model, upstream: upstream, response: response, requestedAt: requestedAt))
+        case .refused(_, let upstream, let status, _):
+            tried.insert(upstream.id)
+            return .impossible("\(upstream.id) refused the continuation with HTTP \(status.code)")
+        case .exhausted(let failures, let skipped):
+            for failure in failures { tried.insert(failure.upstream.id) }
+            let reasons = failures.map { "\($0.upstream.id): \($0.message)" } + skipped
+            return .impossible(reasons.isEmpty
+                ? "no other upstream of the route can continue an answer (continuation: none, or none left)"
+                : reasons.joined(separator: "; "))
+        }
+    }
+
+    /// Why an answer already under way cannot be continued elsewhere, if it cannot.
+    static func cannotContinue(_ body: JSONValue, endpoint: Endpoint, relay: StreamRelay) -> String? {
+        if endpoint != .chatCompletions { return "only chat completions can be continued on another upstream" }
+        if (body["n"]?.intValue ?? 1) > 1 { return "the request asked for n > 1 choices" }
+        if body["logprobs"]?.boolValue == true { return "the request asked for logprobs, which a continuation cannot reproduce" }
+        if relay.toolCallStarted { return "the answer was in the middle of a tool call, which cannot be continued" }
+        return nil
+    }
+
+    /// Tokens the request still allows after `generated`, when it set a limit.
+    static func tokensLeft(_ body: JSONValue, after generated: Int) -> Int? {
+        (body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue).map { $0 - generated }
+    }
+
+    /// `outgoing` turned into a request for the rest of the answer after `partial`; nil for an
+    /// upstream that cannot continue.
+    static func continuation(of outgoing: JSONValue, partial: String, generated: Int, how: Continuation) -> JSONValue? {
+        var messages = outgoing["messages"]?.arrayValue ?? []
+        messages.append(.map([.init("role", .string("assistant")), .init("content", .string(partial))]))
+        var body = outgoing.setting("messages", .list(messages))
+        switch how {
+        case .native:
+            body = body.setting("continue_final_message", .bool(true)).setting("add_generation_prompt", .bool(false))
+        case .prefill:
+            break
+        case .none:
+            return nil
+        }
+        // Limits count new tokens: keep the answer's total where the client set it.
+        for name in ["max_completion_tokens", "max_tokens"] {
+            if let limit = body[name]?.intValue { body = body.setting(name, .number(String(max(1, limit - generated)))) }
+        }
+        return body
     }
 
     /// The client is no longer there to write to.
@@ -88,78 +243,49 @@ extension Gateway {
     }
 }
 
-/// Turns upstream SSE bytes into the events the client gets: `model` names the served model,
-/// usage is read for the ledger (and dropped if the client did not ask for it), and a stream that
-/// ends without `[DONE]` ends with an explicit error event instead.
-struct StreamRelay {
-    let servedModel: String
-    let clientWantsUsage: Bool
-    private var parser: SSEParser
-    private(set) var sawDone = false
-    private(set) var sentContent = false
-    private(set) var contentChunks = 0
-    private(set) var promptTokens: Int?
-    private(set) var completionTokens: Int?
-    private(set) var cachedTokens: Int?
+/// How a leg of a stream broke.
+enum LegFault: Error, CustomStringConvertible {
+    case transport(String)
+    case stalled(Duration)
+    case endedWithoutDone
+    case malformed
+    case eventTooLarge(Int)
+    case upstreamError(String)
 
-    init(servedModel: String, clientWantsUsage: Bool, maxEventBytes: Int) {
-        self.servedModel = servedModel
-        self.clientWantsUsage = clientWantsUsage
-        parser = SSEParser(maxEventBytes: maxEventBytes)
-    }
-
-    mutating func append(_ chunk: ByteBuffer) {
-        parser.append(chunk)
-    }
-
-    /// The next event to send the client, or nil when the chunks so far hold no more.
-    mutating func next() throws(SSEParser.ParseError) -> ByteBuffer? {
-        while let data = try parser.next() {
-            if let event = relay(data) { return event }
+    var description: String {
+        switch self {
+        case .transport(let message): message
+        case .stalled(let wait): "no chunk within \(Int(wait.milliseconds)) ms"
+        case .endedWithoutDone: "the stream ended without [DONE]"
+        case .malformed: "an event that is not JSON"
+        case .eventTooLarge(let limit): "an event larger than \(limit) bytes"
+        case .upstreamError(let message): "an error event: \(message)"
         }
-        return nil
+    }
+}
+
+/// An upstream body read one chunk at a time, each read bounded in time.
+final class ChunkSource: @unchecked Sendable {
+    struct Stalled: Error {}
+
+    // Only one read runs at a time: `next` awaits the reading child before it returns.
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+
+    init(_ body: HTTPClientResponse.Body) {
+        iterator = body.makeAsyncIterator()
     }
 
-    private mutating func relay(_ data: String) -> ByteBuffer? {
-        if data == SSE.done {
-            sawDone = true
-            return SSE.event(SSE.done)
+    /// The next chunk, nil at the end of the body, or `Stalled` when none comes within `limit`
+    /// (the read is then cancelled, which cancels the upstream request).
+    func next(within limit: Duration) async throws -> ByteBuffer? {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await self.iterator.next() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw Stalled()
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? nil
         }
-        guard var value = try? JSONValue(json: data), value.entries != nil else {
-            return Self.errorEvent("the upstream sent a malformed event; the stream was stopped")
-        }
-        if value["error"] != nil { return SSE.event(data) }
-        if let usage = value["usage"], !usage.isNull {
-            promptTokens = usage["prompt_tokens"]?.intValue
-            completionTokens = usage["completion_tokens"]?.intValue
-            cachedTokens = usage["prompt_tokens_details"]?["cached_tokens"]?.intValue
-        }
-        let choices = value["choices"]?.arrayValue ?? []
-        if choices.isEmpty && !clientWantsUsage { return nil }
-        if !clientWantsUsage { value = value.removing("usage") }
-        if choices.contains(where: Self.carriesContent) {
-            sentContent = true
-            contentChunks += 1
-        }
-        value = value.setting("model", .string(servedModel))
-        return SSE.event(value.json(pretty: false))
-    }
-
-    private static func carriesContent(_ choice: JSONValue) -> Bool {
-        let delta = choice["delta"]
-        if let text = delta?["content"]?.stringValue, !text.isEmpty { return true }
-        if delta?["tool_calls"] != nil { return true }
-        if let text = choice["text"]?.stringValue, !text.isEmpty { return true }
-        return false
-    }
-
-    /// Whatever must still be sent when the upstream's body ends: an error event if it never said `[DONE]`.
-    mutating func finish() -> ByteBuffer? {
-        if let tail = parser.finish(), let event = relay(tail) { return event }
-        return sawDone ? nil : Self.errorEvent("the upstream ended the stream before it was complete")
-    }
-
-    static func errorEvent(_ message: String) -> ByteBuffer {
-        SSE.event(OpenAIError(status: 502, message: message, type: "server_error", code: "upstream_stream_error").body.json(pretty: false))
     }
 }

@@ -16,13 +16,16 @@ public final class Gateway: Sendable {
     let client: HTTPClient
     let ledger: UsageLedger
     let limiter = KeyLimiter()
+    let health: HealthBoard
     let configuration: GatewayConfiguration
     let logger: Logger
 
-    public init(state: GatewayState, client: HTTPClient, ledger: UsageLedger, configuration: GatewayConfiguration, logger: Logger) {
+    public init(state: GatewayState, client: HTTPClient, ledger: UsageLedger, health: HealthBoard = HealthBoard(),
+                configuration: GatewayConfiguration, logger: Logger) {
         self.state = state
         self.client = client
         self.ledger = ledger
+        self.health = health
         self.configuration = configuration
         self.logger = logger
     }
@@ -51,6 +54,8 @@ public final class Gateway: Sendable {
         var cachedTokens = 0
         var ttft: Duration?
         var status = 200
+        /// Upstreams abandoned mid-stream, with why, in order.
+        var failovers: [String] = []
 
         var elapsedMilliseconds: Double { (ContinuousClock.now - started).milliseconds }
     }
@@ -68,13 +73,13 @@ public final class Gateway: Sendable {
             }
             let stream = try Self.optionalBool(body, "stream") ?? false
             if stream && !endpoint.canStream { throw OpenAIError.invalidRequest("embeddings cannot be streamed", param: "stream") }
-            let (route, candidates) = try resolve(modelName, in: current, for: key)
-            exchange.route = route
+            let plan = try resolve(modelName, in: current, for: key)
+            exchange.route = plan.route
             if let refusal = limiter.admit(key, stream: stream) { throw Self.error(for: refusal) }
             if stream {
-                return await forwardStream(body, endpoint: endpoint, candidates: candidates, exchange: exchange)
+                return await forwardStream(body, endpoint: endpoint, plan: plan, exchange: exchange)
             }
-            return await forward(body, endpoint: endpoint, candidates: candidates, exchange: exchange)
+            return await forward(body, endpoint: endpoint, plan: plan, exchange: exchange)
         } catch {
             let failure = error as? OpenAIError ?? .server("internal error: \(error)")
             exchange.status = failure.status
@@ -124,8 +129,15 @@ public final class Gateway: Sendable {
         return flag
     }
 
-    /// The route (if any) and the models to try, in order, for `name`: `lumen/<route>` or a model.
-    private func resolve(_ name: String, in state: CompiledState, for key: APIKeyRecord) throws(OpenAIError) -> (String?, [ServedModel]) {
+    /// Where a request may go: its route (if any), the models to try in order, and how to fail over.
+    struct Plan {
+        var route: String?
+        var candidates: [ServedModel]
+        var failover: RouteSpec.Failover
+    }
+
+    /// The plan for `name`: `lumen/<route>` or a model (which fails over with the defaults).
+    private func resolve(_ name: String, in state: CompiledState, for key: APIKeyRecord) throws(OpenAIError) -> Plan {
         if name.hasPrefix("lumen/") {
             let routeName = String(name.dropFirst(6))
             guard let route = state.routes[routeName] else {
@@ -133,13 +145,13 @@ public final class Gateway: Sendable {
             }
             try authorize(key, routeName)
             let models = route.candidates.compactMap { state.models[$0] }
-            return (routeName, Self.order(models, for: route))
+            return Plan(route: routeName, candidates: Self.order(models, for: route), failover: route.failover)
         }
         guard let model = state.models[name] else {
             throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
         }
         try authorize(key, name)
-        return (nil, [model])
+        return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover())
     }
 
     private func authorize(_ key: APIKeyRecord, _ name: String) throws(OpenAIError) {
@@ -233,12 +245,13 @@ public final class Gateway: Sendable {
             route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,
             promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, cachedTokens: exchange.cachedTokens,
             cost: "\(cost)", ttftMilliseconds: exchange.ttft?.milliseconds, durationMilliseconds: exchange.elapsedMilliseconds,
-            status: exchange.status, outcome: outcome, failovers: 0))
+            status: exchange.status, outcome: outcome, failovers: exchange.failovers.count))
         logger.info("request", metadata: [
             "request_id": "\(exchange.requestID)", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",
             "route": "\(exchange.route ?? "-")", "model": "\(exchange.model?.name ?? "-")",
             "upstream": "\(exchange.upstream?.id ?? "-")", "tokens_in": "\(exchange.promptTokens)",
             "tokens_out": "\(exchange.completionTokens)", "ms": "\(Int(exchange.elapsedMilliseconds))",
+            "failovers": "\(exchange.failovers.isEmpty ? "-" : exchange.failovers.joined(separator: "; "))",
         ])
     }
 

@@ -25,6 +25,23 @@ public struct ServedModel: Sendable {
     public var upstreams: [Upstream]
     /// Why the model cannot be served on this agent (a missing provider key), if so.
     public var unavailableReason: String?
+    let rotation = ReplicaRotation()
+
+    /// The replicas in the order to try them: each request starts one further along (round robin).
+    func upstreamsInTurn() -> [Upstream] {
+        guard upstreams.count > 1 else { return upstreams }
+        let start = rotation.next() % upstreams.count
+        return Array(upstreams[start...] + upstreams[..<start])
+    }
+}
+
+/// A model's round-robin position, shared by every request that uses one compiled state.
+final class ReplicaRotation: Sendable {
+    private let counter = Atomic<Int>(0)
+
+    func next() -> Int {
+        counter.add(1, ordering: .relaxed).oldValue
+    }
 }
 
 /// A snapshot made ready to serve: lookups by name and key hash, secrets read from the environment.

@@ -43,6 +43,8 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         /// `nil`: hedge after the upstream's observed TTFT p95.
         public var hedgeAfter: LumenDuration?
         public var midStream = true
+
+        public init() {}
     }
 
     public var candidates: [String]

@@ -1,0 +1,237 @@
+public import Foundation
+import Synchronization
+
+/// What this agent knows about each upstream's health, from live traffic (passive) and probes
+/// (active). Upstreams that fail in a row are ejected for a backoff that grows with each ejection
+/// (capped, jittered), but never more than a set share of a model's upstreams at once; an
+/// ejected upstream comes back when a probe or a trial request succeeds.
+public final class HealthBoard: Sendable {
+    public enum State: String, Sendable, Codable {
+        case healthy, degraded, ejected, draining, starting
+    }
+
+    public struct Policy: Sendable {
+        public var failuresToEject = 3
+        public var firstEjection: Duration = .seconds(5)
+        public var longestEjection: Duration = .seconds(300)
+        public var maxEjectedShare = 0.5
+        /// Outcomes kept for the error rate.
+        public var window = 20
+        public var degradedErrorRate = 0.2
+        /// A first token slower than this many times the upstream's median is an outlier.
+        public var ttftOutlierFactor = 4.0
+
+        public init() {}
+    }
+
+    /// One upstream as `lumenctl health` shows it.
+    public struct Report: Sendable, Codable, Hashable {
+        public var upstream: String
+        public var model: String
+        public var state: State
+        public var reason: String
+        public var secondsInState: Double
+        public var ttftP50Milliseconds: Double?
+        public var ttftP99Milliseconds: Double?
+        public var interTokenP50Milliseconds: Double?
+        public var errorRate: Double
+        public var requests: Int
+        public var inFlight: Int
+        public var lastError: String?
+        public var ejections: Int
+    }
+
+    private struct Record {
+        var model: String
+        var state = State.healthy
+        var reason = "no traffic yet"
+        var since: ContinuousClock.Instant
+        var consecutiveFailures = 0
+        var ejections = 0
+        var ejectedUntil: ContinuousClock.Instant?
+        var ttft = Samples()
+        var interToken = Samples()
+        var outcomes: [Bool] = []
+        var requests = 0
+        var inFlight = 0
+        var lastError: String?
+
+        mutating func move(to state: State, _ reason: String, at now: ContinuousClock.Instant) {
+            if state != self.state { since = now }
+            self.state = state
+            self.reason = reason
+        }
+
+        var errorRate: Double {
+            outcomes.isEmpty ? 0 : Double(outcomes.filter { !$0 }.count) / Double(outcomes.count)
+        }
+    }
+
+    private let records = Mutex<[String: Record]>([:])
+    private let policy: Policy
+    private let clock: @Sendable () -> ContinuousClock.Instant
+    private let jitter: @Sendable () -> Double
+
+    public init(policy: Policy = Policy(), clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+                jitter: @escaping @Sendable () -> Double = { Double.random(in: 0.8...1.2) }) {
+        self.policy = policy
+        self.clock = clock
+        self.jitter = jitter
+    }
+
+    /// `upstreams` in the order to try them: healthy, then degraded, then ejected ones whose
+    /// ejection has run out (a trial). Ejected ones still serving their time come last, and only
+    /// when nothing else is left: better a doubtful upstream than none.
+    func order(_ upstreams: [Upstream], model: String) -> [Upstream] {
+        let now = clock()
+        return records.withLock { table in
+            func rank(_ upstream: Upstream) -> Int {
+                guard let record = table[upstream.id] else { return 0 }
+                switch record.state {
+                case .healthy, .starting: return 0
+                case .degraded: return 1
+                case .draining: return 3
+                case .ejected: return (record.ejectedUntil.map { $0 <= now } ?? true) ? 2 : 4
+                }
+            }
+            Self.register(upstreams, model: model, in: &table, at: now)
+            return upstreams.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+        }
+    }
+
+    /// Starts tracking `upstreams` (serving `model`) that are not tracked yet.
+    public func register(_ upstreams: [Upstream], model: String) {
+        let now = clock()
+        records.withLock { Self.register(upstreams, model: model, in: &$0, at: now) }
+    }
+
+    private static func register(_ upstreams: [Upstream], model: String, in table: inout [String: Record], at now: ContinuousClock.Instant) {
+        for upstream in upstreams where table[upstream.id] == nil {
+            table[upstream.id] = Record(model: model, since: now)
+        }
+    }
+
+    func started(_ id: String) {
+        records.withLock { $0[id]?.inFlight += 1 }
+    }
+
+    func ended(_ id: String) {
+        records.withLock { $0[id]?.inFlight -= 1 }
+    }
+
+    /// A request or probe answered well; `ttft` and `interToken` when measured.
+    public func succeeded(_ id: String, ttft: Duration? = nil, interToken: Duration? = nil) {
+        let now = clock()
+        records.withLock { table in
+            guard var record = table[id] else { return }
+            record.consecutiveFailures = 0
+            record.requests += 1
+            record.outcomes.append(true)
+            if record.outcomes.count > policy.window { record.outcomes.removeFirst() }
+            var outlier = false
+            if let ttft {
+                let milliseconds = ttft.milliseconds
+                if let median = record.ttft.percentile(0.5), record.ttft.count >= 20, milliseconds > median * policy.ttftOutlierFactor {
+                    outlier = true
+                }
+                record.ttft.add(milliseconds)
+            }
+            if let interToken { record.interToken.add(interToken.milliseconds) }
+            if record.state == .ejected {
+                record.move(to: .healthy, "recovered: a request succeeded after the ejection", at: now)
+            } else if outlier {
+                record.move(to: .degraded, "first token slower than \(Int(policy.ttftOutlierFactor))× its median", at: now)
+            } else if record.errorRate >= policy.degradedErrorRate {
+                record.move(to: .degraded, "error rate \(Int(record.errorRate * 100))% over the last \(record.outcomes.count) requests", at: now)
+            } else if record.state != .draining {
+                record.move(to: .healthy, "answering", at: now)
+            }
+            table[id] = record
+        }
+    }
+
+    /// A request or probe failed. `peers` are the ids of the model's upstreams, for the ejection cap.
+    public func failed(_ id: String, reason: String, peers: [String]) {
+        let now = clock()
+        records.withLock { table in
+            guard var record = table[id] else { return }
+            record.consecutiveFailures += 1
+            record.requests += 1
+            record.lastError = reason
+            record.outcomes.append(false)
+            if record.outcomes.count > policy.window { record.outcomes.removeFirst() }
+            if record.state == .ejected {
+                // A trial after the ejection failed: eject again, for longer.
+                eject(&record, because: reason, at: now)
+            } else if record.consecutiveFailures >= policy.failuresToEject {
+                let ejected = peers.filter { $0 != id && table[$0]?.state == .ejected }.count
+                if Double(ejected + 1) <= Double(max(1, peers.count)) * policy.maxEjectedShare {
+                    eject(&record, because: reason, at: now)
+                } else {
+                    record.move(to: .degraded, "\(record.consecutiveFailures) failures in a row (\(reason)); not ejected: "
+                        + "\(ejected) of the model's \(peers.count) upstreams already are", at: now)
+                }
+            } else {
+                record.move(to: .degraded, "\(record.consecutiveFailures) failure(s) in a row: \(reason)", at: now)
+            }
+            table[id] = record
+        }
+    }
+
+    private func eject(_ record: inout Record, because reason: String, at now: ContinuousClock.Instant) {
+        let growth = pow(2, Double(min(record.ejections, 16)))
+        let seconds = min(policy.firstEjection.seconds * growth, policy.longestEjection.seconds) * jitter()
+        record.ejections += 1
+        record.ejectedUntil = now + .milliseconds(Int(seconds * 1000))
+        record.move(to: .ejected, "\(record.consecutiveFailures) failures in a row (\(reason)); ejected for \(Int(seconds.rounded())) s", at: now)
+    }
+
+    public func reports() -> [Report] {
+        let now = clock()
+        return records.withLock { table in
+            table.map { id, record in
+                Report(upstream: id, model: record.model, state: record.state, reason: record.reason,
+                       secondsInState: (now - record.since).seconds, ttftP50Milliseconds: record.ttft.percentile(0.5),
+                       ttftP99Milliseconds: record.ttft.percentile(0.99), interTokenP50Milliseconds: record.interToken.percentile(0.5),
+                       errorRate: record.errorRate, requests: record.requests, inFlight: record.inFlight,
+                       lastError: record.lastError, ejections: record.ejections)
+            }.sorted { ($0.model, $0.upstream) < ($1.model, $1.upstream) }
+        }
+    }
+
+    /// The upstream's observed TTFT p95 in milliseconds, once it has enough samples.
+    func ttftP95(_ id: String) -> Double? {
+        records.withLock { table in
+            guard let record = table[id], record.ttft.count >= 20 else { return nil }
+            return record.ttft.percentile(0.95)
+        }
+    }
+}
+
+/// The last samples of a measure, for percentiles.
+struct Samples {
+    private var values: [Double] = []
+    private var next = 0
+    static let capacity = 256
+
+    var count: Int { values.count }
+
+    mutating func add(_ value: Double) {
+        if values.count < Self.capacity {
+            values.append(value)
+        } else {
+            values[next] = value
+            next = (next + 1) % Self.capacity
+        }
+    }
+
+    func percentile(_ share: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * share).rounded()))]
+    }
+}
+
+extension Duration {
+    var seconds: Double { milliseconds / 1000 }
+}

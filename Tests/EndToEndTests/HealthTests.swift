@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import LumenAPI
+import LumenTestSupport
+import NIOCore
+import Testing
+
+@Suite(.serialized) struct HealthTests {
+    /// Probes find a replica that fails and one that answers its health check but hangs on
+    /// generation; one is ejected, the other held back by the ejection cap; traffic goes to the good
+    /// one; `lumenctl health` shows it all; a replica that comes back is healthy again.
+    @Test func probesEjectBadReplicasWithinTheCapAndRecoveryIsSeen() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let good = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
+            let failing = ManagedProcess(builtExecutable("lumen-engine"), ["serve", "--simulate", "--port", "0", "--status", "500"])
+            let failingPort = try failing.start(waitingFor: #"http://127\.0\.0\.1:(\d+)/v1"#)[0]
+            defer { failing.stop() }
+            let hanging = try cluster.startSimulator(["--stall-after", "0"])
+            try cluster.startAgent(extra: ["--probe-interval", "0.2", "--probe-timeout", "1"])
+            let failingURL = "http://127.0.0.1:\(failingPort)/v1"
+            let manifests = """
+                apiVersion: lumen.ai/v1
+                kind: Node
+                metadata: {name: local}
+                spec: {address: "http://127.0.0.1:\(cluster.publicPort)", adminAddress: "http://127.0.0.1:\(cluster.adminPort)"}
+                ---
+                apiVersion: lumen.ai/v1
+                kind: Model
+                metadata: {name: trio}
+                spec:
+                  deployment: {endpoints: ["\(failingURL)", "\(hanging)", "\(good)"]}
+                  pricing: {inputPerMTok: 1, outputPerMTok: 2}
+                  quality: 0.5
+                  contextWindow: 8192
+                """
+            #expect(try cluster.apply(manifests).exitCode == 0)
+            let key = try cluster.createKey("health")
+
+            func states() throws -> [String: JSONValue] {
+                let result = try cluster.lumenctl(["health", "-o", "json"])
+                let nodes = try JSONValue(json: result.output).arrayValue ?? []
+                var byUpstream: [String: JSONValue] = [:]
+                for upstream in nodes.first?["upstreams"]?.arrayValue ?? [] {
+                    byUpstream[upstream["upstream"]?.stringValue ?? ""] = upstream
+                }
+                return byUpstream
+            }
+            var seen: [String: JSONValue] = [:]
+            for _ in 0..<100 {
+                seen = try states()
+                let failingState = seen["endpoint/\(failingURL)"]?["state"]?.stringValue
+                let hangingState = seen["endpoint/\(hanging)"]?["state"]?.stringValue
+                if [failingState, hangingState].contains("ejected") && (seen["endpoint/\(failingURL)"]?["requests"]?.intValue ?? 0) >= 3
+                    && (seen["endpoint/\(hanging)"]?["requests"]?.intValue ?? 0) >= 3 { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let bad = [seen["endpoint/\(failingURL)"], seen["endpoint/\(hanging)"]].compactMap { $0 }
+            #expect(bad.filter { $0["state"]?.stringValue == "ejected" }.count == 1, "\(seen)")
+            // Never more than half of a model's replicas ejected: the other bad one is only degraded.
+            #expect(bad.contains { $0["state"]?.stringValue == "degraded" && $0["reason"]?.stringValue?.contains("not ejected") == true }, "\(seen)")
+            #expect(seen["endpoint/\(hanging)"]?["lastError"]?.stringValue?.contains("probe") == true, "\(seen)")
+            let goodState = seen["endpoint/\(good)"]
+            #expect(goodState?["state"]?.stringValue == "healthy" && goodState?["ttftP50Milliseconds"]?.doubleValue != nil, "\(seen)")
+
+            // Traffic goes to the healthy replica first.
+            for _ in 0..<4 {
+                let answer = try await send(chatRequest(port: cluster.publicPort, key: key,
+                                                        body: #"{"model":"trio","messages":[{"role":"user","content":"hi"}]}"#))
+                #expect(answer.status == 200, "\(answer.body)")
+            }
+            let table = try cluster.lumenctl(["health"])
+            #expect(table.exitCode == 0 && table.output.contains("STATE") && table.output.contains("ejected"), "\(table)")
+            #expect(table.output.contains("healthy") && table.output.contains("local"), "\(table)")
+
+            // The failing replica is replaced by a working one on the same address: probes bring it back.
+            failing.stop()
+            let revived = ManagedProcess(builtExecutable("lumen-engine"), ["serve", "--simulate", "--port", failingPort, "--ttft", "1ms"])
+            _ = try revived.start(waitingFor: #"http://127\.0\.0\.1:(\d+)/v1"#)
+            defer { revived.stop() }
+            var revivedState = ""
+            for _ in 0..<150 where revivedState != "healthy" {
+                try await Task.sleep(for: .milliseconds(200))
+                revivedState = try states()["endpoint/\(failingURL)"]?["state"]?.stringValue ?? ""
+            }
+            #expect(revivedState == "healthy")
+        }
+    }
+
+    @Test func anUnreachableNodeIsReported() throws {
+        try withTemporaryDirectory { dir in
+            let cluster = LiveCluster(dir: dir)
+            let applied = try cluster.apply("""
+                apiVersion: lumen.ai/v1
+                kind: Node
+                metadata: {name: gone}
+                spec: {address: "http://127.0.0.1:9", adminAddress: "http://127.0.0.1:9"}
+                """)
+            #expect(applied.error.contains("node/gone: not updated"), "\(applied)")
+            let health = try cluster.lumenctl(["health"])
+            #expect(health.exitCode == 1 && health.output.contains("unreachable"), "\(health)")
+        }
+    }
+}

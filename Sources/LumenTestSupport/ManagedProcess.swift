@@ -61,6 +61,13 @@ public final class ManagedProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// SIGKILL at once, as a crash would end it.
+    public func crash() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     public enum ProcessError: Error {
         case didNotStart(executable: String, output: [String])
     }

@@ -3,6 +3,7 @@ import Foundation
 import LumenAPI
 import LumenTestSupport
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @Suite(.serialized) struct HealthTests {
@@ -100,6 +101,27 @@ import Testing
             #expect(applied.error.contains("node/gone: not updated"), "\(applied)")
             let health = try cluster.lumenctl(["health"])
             #expect(health.exitCode == 1 && health.output.contains("unreachable"), "\(health)")
+        }
+    }
+}
+
+@Suite(.serialized) struct RetryTests {
+    /// An upstream that only says 429 is retried (honouring its retry-after, up to failover.maxAttempts
+    /// tries), then the client gets 429 with retry-after rather than a 502.
+    @Test func aRateLimitedUpstreamIsRetriedThenTheClientIsToldToWait() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let limited = try cluster.startSimulator(["--status", "429"])
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            #expect(try cluster.apply(cluster.manifests(endpoint: limited)).exitCode == 0)
+            let key = try cluster.createKey("retry")
+            let answer = try await send(chatRequest(port: cluster.publicPort, key: key, body: chatBody))
+            #expect(answer.status == 429, "\(answer.body)")
+            #expect(answer.headers.first(name: "retry-after") == "1")
+            #expect(answer.body.contains("rate-limited") && answer.body.contains("retry after 1 s"), "\(answer.body)")
+            let tries = try await metric("lumen_simulator_requests_total", at: limited.replacingOccurrences(of: "/v1", with: "/metrics"))
+            #expect(tries == 3, "the route's failover.maxAttempts (3) tries, one upstream: \(tries)")
         }
     }
 }

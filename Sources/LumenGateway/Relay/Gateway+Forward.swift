@@ -13,6 +13,9 @@ extension Gateway {
     struct UpstreamFailure {
         var upstream: Upstream
         var message: String
+        /// Seconds the upstream asked to wait (`retry-after` on a 429 or 503).
+        var retryAfter: Int?
+        var rateLimited = false
     }
 
     enum Attempt {
@@ -22,53 +25,86 @@ extension Gateway {
         case exhausted([UpstreamFailure], skipped: [String])
     }
 
-    /// Tries each candidate's upstreams in order until one answers, skipping `excluded` upstreams
-    /// and those `body` gives nothing to send. A connection failure, 429 or 5xx moves on to the
-    /// next; nothing of this attempt has reached the client yet, so moving on is invisible.
-    /// New requests take each model's replicas in turn; a continuation (`inTurn: false`) takes them
-    /// in listed order, so it does not move the rotation.
+    /// Tries the candidates' upstreams until one answers, skipping `excluded` upstreams and those
+    /// `body` gives nothing to send. A connection failure, 429 or 5xx moves on to the next; nothing
+    /// has reached the client yet, so moving on is invisible. When a whole pass fails, another
+    /// pass follows after a jittered, growing backoff that honours `retry-after`, while the
+    /// request's retry deadline and `maxAttempts` allow. Every try after the first spends from the
+    /// retry budget. New requests take each model's replicas in turn; a continuation
+    /// (`inTurn: false`) takes them in listed order, so it does not move the rotation.
     func attempt(_ endpoint: Endpoint, candidates: [ServedModel], excluding excluded: Set<String> = [], inTurn: Bool = true,
-                 requestID: String, body: (ServedModel, Upstream) -> JSONValue?) async -> Attempt {
+                 maxAttempts: Int, requestID: String, body: (ServedModel, Upstream) -> JSONValue?) async -> Attempt {
         var failures: [UpstreamFailure] = []
         var skipped: [String] = []
-        for model in candidates {
-            if let reason = model.unavailableReason {
-                skipped.append(reason)
-                continue
-            }
-            let peers = model.upstreams.map(\.id)
-            for upstream in health.order(inTurn ? model.upstreamsInTurn() : model.upstreams, model: model.name) {
-                guard !excluded.contains(upstream.id), let outgoing = body(model, upstream) else { continue }
-                var request = HTTPClientRequest(url: Self.join(upstream.baseURL, endpoint.rawValue))
-                request.method = .POST
-                request.headers.add(name: "content-type", value: "application/json")
-                request.headers.add(name: "x-request-id", value: requestID)
-                if let authorization = upstream.authorization { request.headers.add(name: "authorization", value: authorization) }
-                for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
-                request.body = .bytes(ByteBuffer(string: outgoing.json(pretty: false)))
-                let response: HTTPClientResponse
-                do {
-                    response = try await client.execute(request, timeout: .nanoseconds(Int64(upstream.firstTokenTimeout.milliseconds * 1_000_000)))
-                } catch {
-                    let message = Self.describe(error)
-                    health.failed(upstream.id, reason: message, peers: peers)
-                    failures.append(UpstreamFailure(upstream: upstream, message: message))
+        var tries = 0
+        let started = ContinuousClock.now
+        retryBudget.requestStarted()
+        defer { retryBudget.requestEnded() }
+        for pass in 0... {
+            failures.removeAll()
+            skipped.removeAll()
+            for model in candidates {
+                if let reason = model.unavailableReason {
+                    skipped.append(reason)
                     continue
                 }
-                let code = Int(response.status.code)
-                if (200..<300).contains(code) { return .answered(model, upstream, response) }
-                let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
-                if code == 429 || code >= 500 {
-                    let detail = (try? JSONValue(json: String(buffer: errorBody)))?["error"]?["message"]?.stringValue ?? String(buffer: errorBody).prefix(200).description
-                    // A 429 is pressure, not ill health: move on without counting it against the upstream.
-                    if code >= 500 { health.failed(upstream.id, reason: "HTTP \(code): \(detail)", peers: peers) }
-                    failures.append(UpstreamFailure(upstream: upstream, message: "HTTP \(code): \(detail)"))
-                    continue
+                let peers = model.upstreams.map(\.id)
+                for upstream in health.order(inTurn && pass == 0 ? model.upstreamsInTurn() : model.upstreams, model: model.name) {
+                    guard !excluded.contains(upstream.id), let outgoing = body(model, upstream) else { continue }
+                    guard tries < maxAttempts else { return .exhausted(failures, skipped: skipped) }
+                    if tries > 0 && !retryBudget.spend() {
+                        skipped.append("the agent's retry budget is spent (retries are capped at a share of requests in flight)")
+                        return .exhausted(failures, skipped: skipped)
+                    }
+                    tries += 1
+                    let result = await send(outgoing, to: upstream, endpoint: endpoint, requestID: requestID)
+                    switch result {
+                    case .success(let response):
+                        let code = Int(response.status.code)
+                        if (200..<300).contains(code) { return .answered(model, upstream, response) }
+                        let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
+                        guard code == 429 || code >= 500 else { return .refused(model, upstream, response.status, errorBody) }
+                        let detail = (try? JSONValue(json: String(buffer: errorBody)))?["error"]?["message"]?.stringValue
+                            ?? String(buffer: errorBody).prefix(200).description
+                        // A 429 is pressure, not ill health: move on without counting it against the upstream.
+                        if code >= 500 { health.failed(upstream.id, reason: "HTTP \(code): \(detail)", peers: peers) }
+                        failures.append(UpstreamFailure(upstream: upstream, message: "HTTP \(code): \(detail)",
+                                                        retryAfter: response.headers.first(name: "retry-after").flatMap { Int($0) },
+                                                        rateLimited: code == 429))
+                    case .failure(let message):
+                        health.failed(upstream.id, reason: message, peers: peers)
+                        failures.append(UpstreamFailure(upstream: upstream, message: message))
+                    }
                 }
-                return .refused(model, upstream, response.status, errorBody)
             }
+            guard !failures.isEmpty, tries < maxAttempts else { break }
+            // Back off before the next pass: 50 ms, 100 ms, 200 ms… or what the upstreams asked, jittered.
+            let asked = failures.compactMap(\.retryAfter).max().map { Double($0) } ?? 0
+            let wait = max(asked, 0.05 * pow(2, Double(pass))) * Double.random(in: 0.5...1.5)
+            guard (ContinuousClock.now - started).seconds + wait < configuration.retryDeadline.seconds else { break }
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
         }
         return .exhausted(failures, skipped: skipped)
+    }
+
+    private enum Sent {
+        case success(HTTPClientResponse)
+        case failure(String)
+    }
+
+    private func send(_ outgoing: JSONValue, to upstream: Upstream, endpoint: Endpoint, requestID: String) async -> Sent {
+        var request = HTTPClientRequest(url: Self.join(upstream.baseURL, endpoint.rawValue))
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "x-request-id", value: requestID)
+        if let authorization = upstream.authorization { request.headers.add(name: "authorization", value: authorization) }
+        for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: outgoing.json(pretty: false)))
+        do {
+            return .success(try await client.execute(request, timeout: .nanoseconds(Int64(upstream.firstTokenTimeout.milliseconds * 1_000_000))))
+        } catch {
+            return .failure(Self.describe(error))
+        }
     }
 
     /// The client's body as `upstream` gets it: its own model name and, for streams, usage always
@@ -100,10 +136,19 @@ extension Gateway {
         return text
     }
 
-    /// The error a client gets when no upstream answered: 502, and no point retrying Lumen.
+    /// The error a client gets when no upstream answered: 429 with `retry-after` when every upstream
+    /// only asked to wait, else 502, and no point retrying Lumen.
     func exhaustedResponse(_ failures: [UpstreamFailure], skipped: [String], exchange: inout Exchange, target: String) -> Response {
         var reasons = failures.map { "\($0.upstream.id): \($0.message)" }
         reasons += skipped
+        if !failures.isEmpty && failures.allSatisfy(\.rateLimited) {
+            let retryAfter = failures.compactMap(\.retryAfter).min() ?? 1
+            let error = OpenAIError.rateLimited("every upstream of `\(target)` is rate-limited; retry after \(retryAfter) s: "
+                                                + reasons.joined(separator: "; "), retryAfter: retryAfter)
+            exchange.status = 429
+            finish(exchange, outcome: .failed)
+            return errorResponse(error, exchange)
+        }
         let message = reasons.isEmpty
             ? "no upstream serves `\(target)`; give its model a provider or deployment endpoints"
             : "no upstream could serve `\(target)`: " + reasons.joined(separator: "; ")
@@ -135,7 +180,7 @@ extension Gateway {
         var tried: Set<String> = []
         while true {
             let answer = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: tried.isEmpty,
-                                       requestID: exchange.requestID) { _, upstream in
+                                       maxAttempts: plan.failover.maxAttempts - tried.count, requestID: exchange.requestID) { _, upstream in
                 Self.outgoing(body, to: upstream, stream: false)
             }
             switch answer {

@@ -41,7 +41,8 @@ extension Gateway {
         var exchange = exchange
         let target = body["model"]?.stringValue ?? ""
         let key = exchange.key
-        let first = await attempt(endpoint, candidates: plan.candidates, requestID: exchange.requestID) { _, upstream in
+        let first = await attempt(endpoint, candidates: plan.candidates, maxAttempts: plan.failover.maxAttempts,
+                                  requestID: exchange.requestID) { _, upstream in
             Self.outgoing(body, to: upstream, stream: true)
         }
         guard case .answered(let model, let upstream, let upstreamResponse) = first else {
@@ -176,7 +177,8 @@ extension Gateway {
             }
         }
         let partial = relay.text, generated = relay.contentChunks, requestedAt = ContinuousClock.now
-        let attempt = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: false, requestID: requestID) { _, upstream in
+        let attempt = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: false,
+                                    maxAttempts: plan.failover.maxAttempts - tried.count, requestID: requestID) { _, upstream in
             let outgoing = Self.outgoing(body, to: upstream, stream: true)
             return fresh ? outgoing : Self.continuation(of: outgoing, partial: partial, generated: generated, how: upstream.continuation)
         }

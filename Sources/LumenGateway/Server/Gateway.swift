@@ -16,6 +16,7 @@ public final class Gateway: Sendable {
     let client: HTTPClient
     let ledger: UsageLedger
     let limiter = KeyLimiter()
+    let retryBudget = RetryBudget()
     let health: HealthBoard
     let configuration: GatewayConfiguration
     let logger: Logger

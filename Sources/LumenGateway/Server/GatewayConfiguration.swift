@@ -6,6 +6,8 @@ public struct GatewayConfiguration: Sendable {
     public var maxResponseBytes = 64 * 1024 * 1024
     /// Largest single SSE event accepted from an upstream.
     public var maxEventBytes = 1024 * 1024
+    /// How long after a request arrives its upstream may still be retried (before its first byte).
+    public var retryDeadline: Duration = .seconds(10)
 
     public init() {}
 }

@@ -235,6 +235,60 @@ final class FaultyReplica {
         }
     }
 
+    /// A replica slow to its first token is hedged: a second request goes to the other replica
+    /// after hedgeAfter, its answer wins, the slow one is cancelled, and the client is billed once.
+    @Test func aSlowFirstTokenIsHedgedOnAnotherReplica() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let slow = try cluster.startSimulator(["--ttft", "3s", "--itl", "0ms"])
+            let fast = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            let applied = try cluster.apply("""
+                apiVersion: lumen.ai/v1
+                kind: Node
+                metadata: {name: local}
+                spec: {address: "http://127.0.0.1:\(cluster.publicPort)", adminAddress: "http://127.0.0.1:\(cluster.adminPort)"}
+                ---
+                apiVersion: lumen.ai/v1
+                kind: Model
+                metadata: {name: pair}
+                spec:
+                  deployment: {endpoints: ["\(slow)", "\(fast)"]}
+                  pricing: {inputPerMTok: 1, outputPerMTok: 2}
+                  quality: 0.5
+                  contextWindow: 8192
+                ---
+                apiVersion: lumen.ai/v1
+                kind: Route
+                metadata: {name: auto}
+                spec: {candidates: [pair], strategy: pinned, failover: {hedgeAfter: 100ms}}
+                """)
+            #expect(applied.exitCode == 0, "\(applied)")
+            let key = try cluster.createKey("hedge")
+            let expected = try await readStream(fast + "/chat/completions", key: nil, body: Self.body("hedge me"))
+            // Replicas are taken in turn: the first request starts on the slow one, the second on the fast one.
+            let hedged = try await readStream("http://127.0.0.1:\(cluster.publicPort)/v1/chat/completions", key: key,
+                                              body: Self.body("hedge me", model: "lumen/auto"))
+            #expect(hedged.text == expected.text && hedged.done && hedged.errors.isEmpty && hedged.roleHeaders == 1, "\(hedged)")
+            #expect(hedged.lumen?["hedged"]?.boolValue == true, "\(String(describing: hedged.lumen))")
+            #expect(hedged.usage?["completion_tokens"]?.intValue == expected.usage?["completion_tokens"]?.intValue, "billed once")
+            let direct = try await readStream("http://127.0.0.1:\(cluster.publicPort)/v1/chat/completions", key: key,
+                                              body: Self.body("hedge me", model: "lumen/auto"))
+            #expect(direct.text == expected.text && direct.lumen == nil, "\(direct)")
+            // The slow replica's request was cancelled: once its first token was due (3 s), its writes
+            // failed within a token or two instead of the whole answer being read.
+            let metrics = slow.replacingOccurrences(of: "/v1", with: "/metrics")
+            var open = 1
+            for _ in 0..<100 where open != 0 {
+                try await Task.sleep(for: .milliseconds(100))
+                open = try await metric("lumen_simulator_streams_open", at: metrics)
+            }
+            let slowTokens = try await metric("lumen_simulator_tokens_sent_total", at: metrics)
+            #expect(open == 0 && slowTokens <= 2, "the slow replica sent \(slowTokens) tokens")
+        }
+    }
+
     static func body(_ prompt: String, model: String = "sim", usage: Bool = true, extra: String = "") -> String {
         #"{"model":"\#(model)","stream":true,"stream_options":{"include_usage":\#(usage)},"messages":[{"role":"user","content":"\#(prompt)"}]\#(extra)}"#
     }

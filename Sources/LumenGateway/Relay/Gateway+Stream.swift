@@ -4,24 +4,71 @@ import Hummingbird
 import LumenAPI
 import LumenManifest
 import LumenStore
+import Logging
 import NIOCore
 import NIOHTTP1
 import HTTPTypes
 
 extension Gateway {
     /// One upstream answering a stream, or the rest of it.
-    struct Leg {
+    struct Leg: Sendable {
         var model: ServedModel
         var upstream: Upstream
-        var response: HTTPClientResponse
+        var source: ChunkSource
         /// When the request to this upstream was sent, for its TTFT.
         var requestedAt: ContinuousClock.Instant
+
+        init(model: ServedModel, upstream: Upstream, response: HTTPClientResponse, requestedAt: ContinuousClock.Instant) {
+            self.model = model
+            self.upstream = upstream
+            source = ChunkSource(response.body)
+            self.requestedAt = requestedAt
+        }
     }
 
     enum LegEnd {
         case completed
         case clientGone
         case broken(LegFault)
+        /// A prefetch reached the leg's first content; the rest is still to relay.
+        case firstContent
+
+        var isFirstContent: Bool {
+            if case .firstContent = self { return true }
+            return false
+        }
+    }
+
+    /// Where a leg's events go: to the client, or held back until the leg's first content (a
+    /// hedged start, where the first upstream to produce a token wins).
+    enum Output {
+        case client(any ResponseBodyWriter)
+        case held([ByteBuffer])
+
+        /// Sends or holds one event.
+        mutating func send(_ event: ByteBuffer) async throws(ClientGone) {
+            switch self {
+            case .client(var writer):
+                try await Gateway.write(event, to: &writer)
+                self = .client(writer)
+            case .held(var events):
+                events.append(event)
+                self = .held(events)
+            }
+        }
+
+        var isHeld: Bool {
+            if case .held = self { return true }
+            return false
+        }
+    }
+
+    /// A leg read up to its first content, and what it produced so far.
+    struct Opened {
+        var leg: Leg
+        var relay: StreamRelay
+        var events: [ByteBuffer]
+        var end: LegEnd
     }
 
     /// What to do once a leg broke.
@@ -58,21 +105,44 @@ extension Gateway {
                 preconditionFailure("handled above")
             }
         }
-        exchange.model = model
-        exchange.upstream = upstream
         let clientWantsUsage = body["stream_options"]?["include_usage"]?.boolValue ?? false
-        let started = exchange
+        var relay = StreamRelay(servedModel: model.name, clientWantsUsage: clientWantsUsage, maxEventBytes: configuration.maxEventBytes)
+        relay.beginLeg()
+        var opened = Opened(leg: Leg(model: model, upstream: upstream, response: upstreamResponse, requestedAt: exchange.started),
+                            relay: relay, events: [], end: .firstContent)
+        var tried: Set<String> = [upstream.id]
+        if let hedgeAfter = hedgeDelay(plan, upstream) {
+            opened = await hedgedStart(opened, after: hedgeAfter, body: body, endpoint: endpoint, plan: plan, tried: &tried,
+                                       requestID: exchange.requestID)
+        }
+        exchange.model = opened.leg.model
+        exchange.upstream = opened.leg.upstream
+        let started = exchange, start = opened, triedAtStart = tried
         var headers = headers(exchange, contentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var exchange = started
-            var relay = StreamRelay(servedModel: model.name, clientWantsUsage: clientWantsUsage, maxEventBytes: self.configuration.maxEventBytes)
-            var leg = Leg(model: model, upstream: upstream, response: upstreamResponse, requestedAt: started.started)
-            var tried: Set<String> = [upstream.id]
+            var relay = start.relay
+            var leg = start.leg
+            var tried = triedAtStart
+            var output = Output.client(writer)
+            // A hedged start read up to the first token: send that, then go on from where it stopped.
+            var pending: LegEnd? = nil
+            for event in start.events where pending == nil {
+                do { try await output.send(event) } catch { pending = .clientGone }
+            }
+            if pending == nil, !(start.end.isFirstContent) { pending = start.end }
             var outcome = UsageRecord.Outcome.completed
             legs: while true {
-                switch await self.relay(leg, through: &relay, to: &writer, stallTimeout: plan.failover.stallTimeout.duration) {
-                case .completed:
+                let end: LegEnd
+                if let ended = pending {
+                    end = ended
+                    pending = nil
+                } else {
+                    end = await self.relay(leg, through: &relay, to: &output, stallTimeout: plan.failover.stallTimeout.duration)
+                }
+                switch end {
+                case .completed, .firstContent:
                     break legs
                 case .clientGone:
                     outcome = .clientClosed
@@ -83,21 +153,22 @@ extension Gateway {
                     switch await self.resume(body, endpoint: endpoint, plan: plan, relay: &relay, tried: &tried, requestID: exchange.requestID) {
                     case .leg(let next):
                         leg = next
+                        relay.beginLeg()
                         exchange.upstream = next.upstream
                         continue legs
                     case .closed:
-                        for event in relay.closing() { try? await writer.write(event) }
+                        for event in relay.closing() { try? await output.send(event) }
                         break legs
                     case .impossible(let reason):
                         outcome = .failed
                         exchange.status = 502
-                        try? await writer.write(StreamRelay.errorEvent(
+                        try? await output.send(StreamRelay.errorEvent(
                             "the upstream \(leg.upstream.id) failed mid-stream (\(fault)) and no upstream could continue the answer: \(reason)"))
                         break legs
                     }
                 }
             }
-            try? await writer.finish(nil)
+            if case .client(var writer) = output { try? await writer.finish(nil) }
             exchange.ttft = relay.firstContentAt.map { $0 - exchange.started }
             exchange.promptTokens = relay.promptTokens ?? exchange.promptTokens
             exchange.completionTokens = relay.completionTokens
@@ -110,27 +181,28 @@ extension Gateway {
     /// Relays one leg until it ends, the client leaves, or the leg breaks: an error, a reset, a
     /// malformed or oversized event, an end without `[DONE]`, or no chunk within the stall timeout
     /// (the first-token timeout before the leg's first chunk).
-    private func relay(_ leg: Leg, through relay: inout StreamRelay, to writer: inout any ResponseBodyWriter,
+    private func relay(_ leg: Leg, through relay: inout StreamRelay, to output: inout Output,
                        stallTimeout: Duration) async -> LegEnd {
         health.started(leg.upstream.id)
-        let end = await relayLeg(leg, through: &relay, to: &writer, stallTimeout: stallTimeout)
+        let end = await relayLeg(leg, through: &relay, to: &output, stallTimeout: stallTimeout)
         health.ended(leg.upstream.id)
         switch end {
         case .completed:
             health.succeeded(leg.upstream.id, ttft: relay.legFirstContentAt.map { $0 - leg.requestedAt }, interToken: relay.legInterToken)
         case .broken(let fault):
-            health.failed(leg.upstream.id, reason: "\(fault)", peers: leg.model.upstreams.map(\.id))
-        case .clientGone:
+            // A hedge's loser is cancelled, not ill.
+            if !Task.isCancelled { health.failed(leg.upstream.id, reason: "\(fault)", peers: leg.model.upstreams.map(\.id)) }
+        case .clientGone, .firstContent:
             break
         }
         return end
     }
 
-    private func relayLeg(_ leg: Leg, through relay: inout StreamRelay, to writer: inout any ResponseBodyWriter,
+    /// Relays `leg`'s events to `output`; a held output stops at the leg's first content.
+    private func relayLeg(_ leg: Leg, through relay: inout StreamRelay, to output: inout Output,
                           stallTimeout: Duration) async -> LegEnd {
-        let source = ChunkSource(leg.response.body)
-        var wait = leg.upstream.firstTokenTimeout
-        relay.beginLeg()
+        let source = leg.source
+        var wait = relay.legFirstContentAt == nil ? leg.upstream.firstTokenTimeout : stallTimeout
         while true {
             let chunk: ByteBuffer?
             do {
@@ -143,19 +215,74 @@ extension Gateway {
             wait = stallTimeout
             do {
                 guard let chunk else {
-                    if let event = try relay.finishLeg() { try await Self.write(event, to: &writer) }
+                    if let event = try relay.finishLeg() { try await output.send(event) }
                     return relay.sawDone ? .completed : .broken(.endedWithoutDone)
                 }
                 relay.append(chunk)
                 while let event = try relay.next() {
-                    try await Self.write(event, to: &writer)
+                    try await output.send(event)
                 }
+                if output.isHeld && relay.legFirstContentAt != nil { return .firstContent }
             } catch let fault as LegFault {
                 return .broken(fault)
             } catch {
                 return .clientGone
             }
         }
+    }
+
+    /// When to send a second request if the first upstream has not produced a token: the route's
+    /// `failover.hedgeAfter`, else the upstream's observed TTFT p95 once it has enough samples.
+    private func hedgeDelay(_ plan: Plan, _ upstream: Upstream) -> Duration? {
+        if let explicit = plan.failover.hedgeAfter { return explicit.duration }
+        return health.ttftP95(upstream.id).map { .milliseconds(Int($0.rounded(.up))) }
+    }
+
+    /// Reads the first leg up to its first token; if none came within `delay`, also opens a second
+    /// upstream. The first to produce a token wins and the other is cancelled, so the client is
+    /// billed once. A racer that breaks before its first token gives way to the other.
+    private func hedgedStart(_ first: Opened, after delay: Duration, body: JSONValue, endpoint: Endpoint, plan: Plan,
+                             tried: inout Set<String>, requestID: String) async -> Opened {
+        let excluded = tried
+        let prefetch = { @Sendable (opened: Opened) async -> Opened in
+            var opened = opened
+            var output = Output.held([])
+            opened.end = await self.relay(opened.leg, through: &opened.relay, to: &output, stallTimeout: plan.failover.stallTimeout.duration)
+            if case .held(let events) = output { opened.events = events }
+            return opened
+        }
+        let winner = await withTaskGroup(of: Opened?.self) { group -> Opened in
+            group.addTask { await prefetch(first) }
+            group.addTask {
+                try? await Task.sleep(for: delay)
+                if Task.isCancelled { return nil }
+                let second = await self.attempt(endpoint, candidates: plan.candidates, excluding: excluded, inTurn: false, maxAttempts: 1,
+                                                requestID: requestID) { _, upstream in Self.outgoing(body, to: upstream, stream: true) }
+                guard case .answered(let model, let upstream, let response) = second else { return nil }
+                var relay = first.relay
+                relay.hedged = true
+                return await prefetch(Opened(leg: Leg(model: model, upstream: upstream, response: response, requestedAt: .now),
+                                             relay: relay, events: [], end: .firstContent))
+            }
+            var fallback: Opened?
+            for await result in group {
+                guard let result else { continue }
+                if case .firstContent = result.end {
+                    group.cancelAll()
+                    return result
+                }
+                if case .completed = result.end {
+                    group.cancelAll()
+                    return result
+                }
+                // Broke before its first token: keep the first such result in case the other fails too.
+                if fallback == nil || result.leg.upstream.id == first.leg.upstream.id { fallback = result }
+            }
+            return fallback ?? first
+        }
+        tried.insert(winner.leg.upstream.id)
+        if winner.leg.upstream.id != first.leg.upstream.id { logger.debug("hedge won", metadata: ["upstream": "\(winner.leg.upstream.id)"]) }
+        return winner
     }
 
     /// Finds an upstream to continue a broken stream: another replica of the model first, then the

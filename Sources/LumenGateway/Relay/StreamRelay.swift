@@ -31,6 +31,8 @@ struct StreamRelay {
     private var usageSent = false
     /// Upstreams that broke, in order; named by the final chunk's `lumen` field.
     var abandoned: [String] = []
+    /// Whether a second, hedged request produced this answer; recorded in the `lumen` field.
+    var hedged = false
     private var rolesSent: Set<Int> = []
     private var id: JSONValue?
     private var created: JSONValue?
@@ -199,11 +201,13 @@ struct StreamRelay {
 
     /// `value` with the `lumen` field that records failovers, when there were any.
     private func marked(_ value: JSONValue) -> JSONValue {
-        guard !abandoned.isEmpty else { return value }
-        return value.setting("lumen", .map([
+        guard !abandoned.isEmpty || hedged else { return value }
+        var fields: [JSONValue.Entry] = [
             .init("failovers", .number(String(abandoned.count))),
             .init("abandoned_upstreams", .list(abandoned.map(JSONValue.string))),
-        ]))
+        ]
+        if hedged { fields.append(.init("hedged", .bool(true))) }
+        return value.setting("lumen", .map(fields))
     }
 
     /// The answer reached the client's token limit but its upstream broke before saying so: finish it here.

@@ -16,7 +16,7 @@ def stream(host, port, key, model, prompt):
                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode()
     sock = socket.create_connection((host, port))
     sock.sendall(request)
-    arrivals, failed_over, pending = [], False, b""
+    arrivals, failed_over, hedged, pending = [], False, False, b""
     while True:
         data = sock.recv(65536)
         if not data:
@@ -33,12 +33,13 @@ def stream(host, port, key, model, prompt):
             except ValueError:
                 continue  # a chunked-encoding size line glued to the event
             if "lumen" in value:
-                failed_over = True
+                failed_over = value["lumen"].get("failovers", 0) > 0
+                hedged = value["lumen"].get("hedged", False)
             for choice in value.get("choices", []):
                 if choice.get("delta", {}).get("content"):
                     arrivals.append(now)
     sock.close()
-    return arrivals, failed_over
+    return arrivals, failed_over, hedged
 
 
 def percentile(values, share):
@@ -50,9 +51,10 @@ def main():
     address, key, model, fault_after = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     count = int(sys.argv[5]) if len(sys.argv) > 5 else 200
     host, port = address.rsplit(":", 1)
-    gaps, ordinary, failovers = [], [], 0
+    gaps, ordinary, failovers, hedges = [], [], 0, 0
     for index in range(count):
-        arrivals, failed_over = stream(host, int(port), key, model, f"failover prompt {index}")
+        arrivals, failed_over, hedged = stream(host, int(port), key, model, f"failover prompt {index}")
+        hedges += hedged
         steps = [(b - a) * 1000 for a, b in zip(arrivals, arrivals[1:])]
         if failed_over and len(arrivals) > fault_after:
             failovers += 1
@@ -61,7 +63,7 @@ def main():
         else:
             ordinary += steps
     print(json.dumps({
-        "streams": count, "failedOver": failovers,
+        "streams": count, "failedOver": failovers, "hedged": hedges,
         "gapP50Ms": round(percentile(gaps, 0.5), 2) if gaps else None,
         "gapP99Ms": round(percentile(gaps, 0.99), 2) if gaps else None,
         "interTokenP50Ms": round(percentile(ordinary, 0.5), 2) if ordinary else None,

@@ -22,6 +22,7 @@ simulator() { # name args...
   grep -oE '127.0.0.1:[0-9]+' "$work/$name.out" | head -1
 }
 good=$(simulator good)
+twin=$(simulator twin)
 reset=$(simulator reset --fail-after 10)
 stall=$(simulator stall --stall-after 10)
 
@@ -55,9 +56,17 @@ route() { # name faulty-model
   model hangs "$stall"
   route resets breaks
   route stalls hangs
+  printf -- '---\napiVersion: lumen.ai/v1\nkind: Model\nmetadata: {name: twins}\nspec: {deployment: {endpoints: ["http://%s/v1", "http://%s/v1"]}, pricing: {inputPerMTok: 0.1, outputPerMTok: 0.2}, quality: 0.5, contextWindow: 8192}\n' "$good" "$twin"
+  printf -- '---\napiVersion: lumen.ai/v1\nkind: Route\nmetadata: {name: hedged}\nspec: {candidates: [twins], strategy: pinned}\n'
 } >"$work/lumen.yaml"
 "$bin/lumenctl" apply -f "$work/lumen.yaml" >/dev/null 2>&1
 key=$("$bin/lumenctl" keys create bench -o json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 
 echo "reset: $(python3 Benchmarks/failover-gap.py "$agent" "$key" lumen/resets 10 "$count")"
 echo "stall (stallTimeout 200ms): $(python3 Benchmarks/failover-gap.py "$agent" "$key" lumen/stalls 10 "$count")"
+# Hedging's extra load: two healthy replicas, hedging after each one's observed TTFT p95 (the default).
+requests() { curl -s "http://$1/metrics" | awk '/^lumen_simulator_requests_total/ {print $2}'; }
+before=$(( $(requests "$good") + $(requests "$twin") ))
+hedged=$(python3 Benchmarks/failover-gap.py "$agent" "$key" lumen/hedged 1000 "$count")
+after=$(( $(requests "$good") + $(requests "$twin") ))
+echo "hedging (after the observed TTFT p95): $hedged; upstream requests: $((after - before)) for $count streams"

@@ -10,5 +10,7 @@ scripts/generate-docs.sh --check
 bin=$(swift build --show-bin-path)
 "$bin/lumenctl" validate -f manifests/ --home "$(mktemp -d)"
 "$bin/lumenctl" validate -f manifests/quickstart --home "$(mktemp -d)"
-swift test --skip-build
+# One suite at a time: the end-to-end suites load the machine with hundreds of streams, and each
+# should measure its own processes, not its neighbours'.
+swift test --skip-build --no-parallel
 python3 -m pytest Tests/conformance -q

@@ -1,9 +1,9 @@
 import Synchronization
 
-/// Caps retries at a share of the requests in flight (never below a small floor), so that a
-/// failing upstream cannot multiply the load on the others.
+/// Caps retries in flight at a share of the requests in flight (never below a small floor), so a
+/// failing upstream cannot multiply the load on the others (as Envoy's retry budgets do).
 final class RetryBudget: Sendable {
-    private let counts = Mutex<(requests: Int, retries: Int, window: ContinuousClock.Instant)>((0, 0, .now))
+    private let counts = Mutex<(requests: Int, retries: Int)>((0, 0))
     let share: Double
     let floor: Int
 
@@ -12,6 +12,7 @@ final class RetryBudget: Sendable {
         self.floor = floor
     }
 
+    /// A request is in flight from admission to its last byte.
     func requestStarted() {
         counts.withLock { $0.requests += 1 }
     }
@@ -20,18 +21,16 @@ final class RetryBudget: Sendable {
         counts.withLock { $0.requests -= 1 }
     }
 
-    /// Takes one retry if the budget allows: at most `share` of the requests in flight, counted
-    /// per second.
+    /// Takes a retry if the budget allows; give it back with `retryEnded` once it has an answer.
     func spend() -> Bool {
         counts.withLock { counts in
-            let now = ContinuousClock.now
-            if now - counts.window > .seconds(1) {
-                counts.window = now
-                counts.retries = 0
-            }
             guard counts.retries < max(floor, Int(Double(counts.requests) * share)) else { return false }
             counts.retries += 1
             return true
         }
+    }
+
+    func retryEnded() {
+        counts.withLock { $0.retries -= 1 }
     }
 }

@@ -16,6 +16,8 @@ extension Gateway {
         /// Seconds the upstream asked to wait (`retry-after` on a 429 or 503).
         var retryAfter: Int?
         var rateLimited = false
+        /// The upstream was never reached (connection refused, reset or timed out).
+        var unreachable = false
     }
 
     enum Attempt {
@@ -38,8 +40,6 @@ extension Gateway {
         var skipped: [String] = []
         var tries = 0
         let started = ContinuousClock.now
-        retryBudget.requestStarted()
-        defer { retryBudget.requestEnded() }
         for pass in 0... {
             failures.removeAll()
             skipped.removeAll()
@@ -52,12 +52,16 @@ extension Gateway {
                 for upstream in health.order(inTurn && pass == 0 ? model.upstreamsInTurn() : model.upstreams, model: model.name) {
                     guard !excluded.contains(upstream.id), let outgoing = body(model, upstream) else { continue }
                     guard tries < maxAttempts else { return .exhausted(failures, skipped: skipped) }
-                    if tries > 0 && !retryBudget.spend() {
+                    // Moving on from an upstream that could not be reached adds no load anywhere; a
+                    // retry after an answer (429, 5xx) or a second pass does, and spends from the budget.
+                    let retry = tries > 0 && (pass > 0 || failures.last.map { !$0.unreachable } ?? false)
+                    if retry && !retryBudget.spend() {
                         skipped.append("the agent's retry budget is spent (retries are capped at a share of requests in flight)")
                         return .exhausted(failures, skipped: skipped)
                     }
                     tries += 1
                     let result = await send(outgoing, to: upstream, endpoint: endpoint, requestID: requestID)
+                    if retry { retryBudget.retryEnded() }
                     switch result {
                     case .success(let response):
                         let code = Int(response.status.code)
@@ -73,7 +77,7 @@ extension Gateway {
                                                         rateLimited: code == 429))
                     case .failure(let message):
                         health.failed(upstream.id, reason: message, peers: peers)
-                        failures.append(UpstreamFailure(upstream: upstream, message: message))
+                        failures.append(UpstreamFailure(upstream: upstream, message: message, unreachable: true))
                     }
                 }
             }

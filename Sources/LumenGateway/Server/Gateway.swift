@@ -64,6 +64,8 @@ public final class Gateway: Sendable {
     private func generate(_ request: Request, _ endpoint: Endpoint) async -> Response {
         var request = request
         var exchange = Exchange(requestID: Self.requestID(request))
+        // In flight until `finish` writes its ledger row (for streams, at the last byte).
+        retryBudget.requestStarted()
         let current = state.snapshot
         do {
             let key = try authenticate(request, current)
@@ -235,8 +237,9 @@ public final class Gateway: Sendable {
         return fields
     }
 
-    /// Writes the ledger row and the request's log line.
+    /// Writes the ledger row and the request's log line; the request is no longer in flight.
     func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) {
+        retryBudget.requestEnded()
         let cost = exchange.model.map {
             Self.cost($0.spec.pricing, prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0

@@ -5,6 +5,7 @@ import LumenTestSupport
 import NIOCore
 import NIOHTTP1
 import Testing
+import Glibc
 
 @Suite(.serialized) struct HealthTests {
     /// Probes find a replica that fails and one that answers its health check but hangs on
@@ -122,6 +123,62 @@ import Testing
             #expect(answer.body.contains("rate-limited") && answer.body.contains("retry after 1 s"), "\(answer.body)")
             let tries = try await metric("lumen_simulator_requests_total", at: limited.replacingOccurrences(of: "/v1", with: "/metrics"))
             #expect(tries == 3, "the route's failover.maxAttempts (3) tries, one upstream: \(tries)")
+        }
+    }
+}
+
+/// A port that takes no new connections: a listener that never accepts, its queue already full, so
+/// the kernel drops further connection attempts (they hang until the caller's timeout).
+final class Blackhole {
+    private var sockets: [Int32] = []
+    private(set) var port = 0
+
+    init() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        sockets.append(listener)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        guard bound, listen(listener, 0) == 0 else { throw POSIXError(.EADDRINUSE) }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        // Fill the accept queue; what comes after is dropped.
+        for _ in 0..<3 {
+            let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(filler, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            sockets.append(filler)
+        }
+        usleep(100_000)
+    }
+
+    deinit {
+        for socket in sockets { close(socket) }
+    }
+}
+
+extension RetryTests {
+    /// A replica whose port swallows connection attempts costs the request one connect timeout, then
+    /// the next replica answers; the health board says why.
+    @Test func aBlackholedReplicaIsPassedOver() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let hole = try Blackhole()
+            let good = try cluster.startSimulator(["--ttft", "1ms"])
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            let blackholed = "http://127.0.0.1:\(hole.port)/v1"
+            #expect(try cluster.apply(FailoverTests.manifests(cluster, blackholed, good)).exitCode == 0)
+            let key = try cluster.createKey("blackhole")
+            let stream = try await readStream("http://127.0.0.1:\(cluster.publicPort)/v1/chat/completions", key: key,
+                                              body: FailoverTests.body("through the hole", model: "lumen/auto"))
+            #expect(stream.status == 200 && stream.done && stream.errors.isEmpty, "\(stream)")
+            let health = try cluster.lumenctl(["health", "-o", "wide"])
+            #expect(health.output.contains("connection timed out"), "\(health)")
         }
     }
 }

@@ -14,17 +14,18 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 export LUMEN_HOME="$work/home" LUMEN_CLUSTER_TOKEN=bench-token NO_COLOR=1
 wait_line() { for _ in $(seq 1 100); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
+# Starts a simulator and sets `address` (not in a subshell, so that its pid is kept for the clean-up).
 simulator() { # name args...
   local name=$1; shift
   "$bin/lumen-engine" serve --simulate --port 0 --ttft 2ms --itl 10ms --max-concurrency 512 "$@" >"$work/$name.out" 2>&1 &
   pids+=($!)
   wait_line "$work/$name.out" 'listening'
-  grep -oE '127.0.0.1:[0-9]+' "$work/$name.out" | head -1
+  address=$(grep -oE '127.0.0.1:[0-9]+' "$work/$name.out" | head -1)
 }
-good=$(simulator good)
-twin=$(simulator twin)
-reset=$(simulator reset --fail-after 10)
-stall=$(simulator stall --stall-after 10)
+simulator good; good=$address
+simulator twin; twin=$address
+simulator reset --fail-after 10; reset=$address
+simulator stall --stall-after 10; stall=$address
 
 "$bin/lumen-agent" run --home "$work/agent" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --probe-interval 0 >"$work/agent.out" 2>/dev/null &
 pids+=($!)

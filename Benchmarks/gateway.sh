@@ -28,7 +28,7 @@ pids+=($!)
 wait_line "$work/paced.out" 'listening'
 paced=$(grep -oE '127.0.0.1:[0-9]+' "$work/paced.out" | head -1)
 
-"$bin/lumen-agent" run --home "$work/agent" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$work/agent.out" 2>/dev/null &
+"$bin/lumen-agent" run --home "$work/agent" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$work/agent.out" 2>"$work/agent.err" &
 agent_pid=$!
 pids+=($agent_pid)
 wait_line "$work/agent.out" 'admin http'
@@ -106,6 +106,8 @@ for target in direct nginx agent; do
 done
 loaded_rss=$(rss)
 open_streams=$(python3 Benchmarks/open-streams.py "$agent" "$key" paced "$agent_pid" 1000)
+# Requests that did not complete, by outcome and status, from the agent's log lines.
+outcomes=$(grep -oE 'outcome=[a-z_]+ .*status=[0-9]+' "$work/agent.err" | grep -v 'outcome=completed' | grep -oE 'outcome=[a-z_]+|status=[0-9]+' | paste -d' ' - - | sort | uniq -c | tr '\n' ';' || true)
 
 echo "| target | e2e p50 ms (c=1) | e2e p99 ms (c=1) | req/s (c=32) | TTFT p50 ms (stream) | inter-token p50 ms |"
 echo "|---|---|---|---|---|---|"
@@ -115,3 +117,4 @@ done
 echo
 echo "agent RSS: ${idle_rss} MiB idle, ${loaded_rss} MiB after the runs"
 echo "1,000 open streams: $open_streams"
+echo "requests that did not complete: ${outcomes:-none}"

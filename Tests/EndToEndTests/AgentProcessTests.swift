@@ -44,30 +44,38 @@ final class LiveCluster: @unchecked Sendable {
         agent = process
     }
 
-    func manifests(endpoint: String, routeTo model: String = "sim-a", extraModels: String = "") -> String {
+    /// The Node document for this cluster's agent.
+    var node: String {
         """
         apiVersion: lumen.ai/v1
         kind: Node
         metadata: {name: local}
         spec: {address: "http://127.0.0.1:\(publicPort)", adminAddress: "http://127.0.0.1:\(adminPort)"}
+        """
+    }
+
+    /// A Model document served by already-running `endpoints`.
+    static func model(_ name: String, _ endpoints: [String], continuation: String? = nil) -> String {
+        let list = endpoints.map { "\"\($0)\"" }.joined(separator: ", ")
+        return """
+            apiVersion: lumen.ai/v1
+            kind: Model
+            metadata: {name: \(name)}
+            spec:
+              deployment: {endpoints: [\(list)]\(continuation.map { ", continuation: \($0)" } ?? "")}
+              pricing: {inputPerMTok: 1, outputPerMTok: 2}
+              quality: 0.5
+              contextWindow: 8192
+            """
+    }
+
+    func manifests(endpoint: String, routeTo model: String = "sim-a", extraModels: String = "") -> String {
+        """
+        \(node)
         ---
-        apiVersion: lumen.ai/v1
-        kind: Model
-        metadata: {name: sim-a}
-        spec:
-          deployment: {endpoints: ["\(endpoint)"]}
-          pricing: {inputPerMTok: 1, outputPerMTok: 2}
-          quality: 0.5
-          contextWindow: 8192
+        \(LiveCluster.model("sim-a", [endpoint]))
         ---
-        apiVersion: lumen.ai/v1
-        kind: Model
-        metadata: {name: sim-b}
-        spec:
-          deployment: {endpoints: ["\(endpoint)"]}
-          pricing: {inputPerMTok: 1, outputPerMTok: 2}
-          quality: 0.5
-          contextWindow: 8192
+        \(LiveCluster.model("sim-b", [endpoint]))
         ---
         apiVersion: lumen.ai/v1
         kind: Route

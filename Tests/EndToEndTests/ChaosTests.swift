@@ -46,19 +46,9 @@ final class ChaosTally: Sendable {
             let victimURL = "http://127.0.0.1:\(victimPort)/v1"
             try cluster.startAgent(extra: ["--probe-interval", "0.5", "--probe-timeout", "2"])
             let applied = try cluster.apply("""
-                apiVersion: lumen.ai/v1
-                kind: Node
-                metadata: {name: local}
-                spec: {address: "http://127.0.0.1:\(cluster.publicPort)", adminAddress: "http://127.0.0.1:\(cluster.adminPort)"}
+                \(cluster.node)
                 ---
-                apiVersion: lumen.ai/v1
-                kind: Model
-                metadata: {name: trio}
-                spec:
-                  deployment: {endpoints: ["\(steady[0])", "\(victimURL)", "\(steady[1])"]}
-                  pricing: {inputPerMTok: 1, outputPerMTok: 2}
-                  quality: 0.5
-                  contextWindow: 8192
+                \(LiveCluster.model("trio", [steady[0], victimURL, steady[1]]))
                 ---
                 apiVersion: lumen.ai/v1
                 kind: Route

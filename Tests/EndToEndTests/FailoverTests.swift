@@ -98,28 +98,11 @@ final class FaultyReplica {
 @Suite(.serialized) struct FailoverTests {
     static func manifests(_ cluster: LiveCluster, _ faulty: String, _ good: String) -> String {
         """
-        apiVersion: lumen.ai/v1
-        kind: Node
-        metadata: {name: local}
-        spec: {address: "http://127.0.0.1:\(cluster.publicPort)", adminAddress: "http://127.0.0.1:\(cluster.adminPort)"}
+        \(cluster.node)
         ---
-        apiVersion: lumen.ai/v1
-        kind: Model
-        metadata: {name: steady}
-        spec:
-          deployment: {endpoints: ["\(faulty)", "\(good)"]}
-          pricing: {inputPerMTok: 1, outputPerMTok: 2}
-          quality: 0.5
-          contextWindow: 8192
+        \(LiveCluster.model("steady", [faulty, good]))
         ---
-        apiVersion: lumen.ai/v1
-        kind: Model
-        metadata: {name: rigid}
-        spec:
-          deployment: {endpoints: ["\(faulty)", "\(good)"], continuation: none}
-          pricing: {inputPerMTok: 1, outputPerMTok: 2}
-          quality: 0.5
-          contextWindow: 8192
+        \(LiveCluster.model("rigid", [faulty, good], continuation: "none"))
         ---
         apiVersion: lumen.ai/v1
         kind: Route
@@ -140,7 +123,9 @@ final class FaultyReplica {
             let cluster = LiveCluster(dir: dir)
             defer { cluster.stop() }
             let good = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
-            try cluster.startAgent()
+            // No probes: a probe that meets the faulty replica's fault would steer the next request
+            // away from it, and each case needs one stream to start there.
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
             let faulty = FaultyReplica(cluster: cluster, good: good)
             defer { faulty.stop() }
             try faulty.replace(with: [])
@@ -203,7 +188,9 @@ final class FaultyReplica {
             let cluster = LiveCluster(dir: dir)
             defer { cluster.stop() }
             let good = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
-            try cluster.startAgent()
+            // No probes: a probe that meets the faulty replica's fault would steer the next request
+            // away from it, and each case needs one stream to start there.
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
             let faulty = FaultyReplica(cluster: cluster, good: good)
             defer { faulty.stop() }
             try faulty.replace(with: [])
@@ -245,19 +232,9 @@ final class FaultyReplica {
             let fast = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
             try cluster.startAgent(extra: ["--probe-interval", "0"])
             let applied = try cluster.apply("""
-                apiVersion: lumen.ai/v1
-                kind: Node
-                metadata: {name: local}
-                spec: {address: "http://127.0.0.1:\(cluster.publicPort)", adminAddress: "http://127.0.0.1:\(cluster.adminPort)"}
+                \(cluster.node)
                 ---
-                apiVersion: lumen.ai/v1
-                kind: Model
-                metadata: {name: pair}
-                spec:
-                  deployment: {endpoints: ["\(slow)", "\(fast)"]}
-                  pricing: {inputPerMTok: 1, outputPerMTok: 2}
-                  quality: 0.5
-                  contextWindow: 8192
+                \(LiveCluster.model("pair", [slow, fast]))
                 ---
                 apiVersion: lumen.ai/v1
                 kind: Route

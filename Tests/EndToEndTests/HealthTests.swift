@@ -23,19 +23,9 @@ import Glibc
             try cluster.startAgent(extra: ["--probe-interval", "0.2", "--probe-timeout", "1"])
             let failingURL = "http://127.0.0.1:\(failingPort)/v1"
             let manifests = """
-                apiVersion: lumen.ai/v1
-                kind: Node
-                metadata: {name: local}
-                spec: {address: "http://127.0.0.1:\(cluster.publicPort)", adminAddress: "http://127.0.0.1:\(cluster.adminPort)"}
+                \(cluster.node)
                 ---
-                apiVersion: lumen.ai/v1
-                kind: Model
-                metadata: {name: trio}
-                spec:
-                  deployment: {endpoints: ["\(failingURL)", "\(hanging)", "\(good)"]}
-                  pricing: {inputPerMTok: 1, outputPerMTok: 2}
-                  quality: 0.5
-                  contextWindow: 8192
+                \(LiveCluster.model("trio", [failingURL, hanging, good]))
                 """
             #expect(try cluster.apply(manifests).exitCode == 0)
             let key = try cluster.createKey("health")

@@ -71,14 +71,7 @@ struct HealthChecker: Service {
     }
 
     private func expectOK(_ method: HTTPMethod, _ url: String, upstream: Upstream, body: JSONValue?) async throws {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        if let authorization = upstream.authorization { request.headers.add(name: "authorization", value: authorization) }
-        for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body.json(pretty: false)))
-        }
+        let request = upstream.request(url, method: method, body: body)
         let timeout = min(upstream.firstTokenTimeout, self.timeout)
         let response: HTTPClientResponse
         do {

@@ -97,13 +97,8 @@ extension Gateway {
     }
 
     private func send(_ outgoing: JSONValue, to upstream: Upstream, endpoint: Endpoint, requestID: String) async -> Sent {
-        var request = HTTPClientRequest(url: Self.join(upstream.baseURL, endpoint.rawValue))
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
+        var request = upstream.request(Self.join(upstream.baseURL, endpoint.rawValue), method: .POST, body: outgoing)
         request.headers.add(name: "x-request-id", value: requestID)
-        if let authorization = upstream.authorization { request.headers.add(name: "authorization", value: authorization) }
-        for (name, value) in upstream.headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(string: outgoing.json(pretty: false)))
         do {
             return .success(try await client.execute(request, timeout: .nanoseconds(Int64(upstream.firstTokenTimeout.milliseconds * 1_000_000))))
         } catch {

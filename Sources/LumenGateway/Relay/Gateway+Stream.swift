@@ -168,7 +168,7 @@ extension Gateway {
                     }
                 }
             }
-            if case .client(var writer) = output { try? await writer.finish(nil) }
+            if case .client(let writer) = output { try? await writer.finish(nil) }
             exchange.ttft = relay.firstContentAt.map { $0 - exchange.started }
             exchange.promptTokens = relay.promptTokens ?? exchange.promptTokens
             exchange.completionTokens = relay.completionTokens

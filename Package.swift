@@ -129,6 +129,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LumenGatewayTests",
+            dependencies: ["LumenGateway", "LumenManifest"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LumenEngineTests",
             dependencies: ["LumenEngine", "LumenTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings

@@ -87,6 +87,12 @@ final class ChaosTally: Sendable {
                 }
                 // Kill a replica a quarter of the way in, bring it back at half way.
                 try await Task.sleep(for: .milliseconds(Int(seconds * 250)))
+                // Kill it while it carries streams, so that the kill breaks some.
+                let victimMetrics = "http://127.0.0.1:\(victimPort)/metrics"
+                for _ in 0..<100 {
+                    if try await metric("lumen_simulator_streams_open", at: victimMetrics) > 0 { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 victim.crash()
                 try await Task.sleep(for: .milliseconds(Int(seconds * 250)))
                 victim = ManagedProcess(builtExecutable("lumen-engine"), ["serve", "--simulate", "--port", victimPort] + timing)

@@ -20,6 +20,9 @@ public final class HealthBoard: Sendable {
         public var degradedErrorRate = 0.2
         /// A first token slower than this many times the upstream's median is an outlier.
         public var ttftOutlierFactor = 4.0
+        /// Share of the last `window` first tokens that must be outliers to degrade the upstream:
+        /// one slow token is noise (a busy host), a run of them is a sick replica.
+        public var degradedOutlierShare = 0.25
 
         public init() {}
     }
@@ -52,6 +55,8 @@ public final class HealthBoard: Sendable {
         var ttft = Samples()
         var interToken = Samples()
         var outcomes: [Bool] = []
+        /// Whether each of the last first tokens was an outlier.
+        var outliers: [Bool] = []
         var requests = 0
         var inFlight = 0
         var lastError: String?
@@ -64,6 +69,10 @@ public final class HealthBoard: Sendable {
 
         var errorRate: Double {
             outcomes.isEmpty ? 0 : Double(outcomes.filter { !$0 }.count) / Double(outcomes.count)
+        }
+
+        var outlierShare: Double {
+            outliers.isEmpty ? 0 : Double(outliers.filter { $0 }.count) / Double(outliers.count)
         }
     }
 
@@ -128,19 +137,23 @@ public final class HealthBoard: Sendable {
             record.requests += 1
             record.outcomes.append(true)
             if record.outcomes.count > policy.window { record.outcomes.removeFirst() }
-            var outlier = false
+            var slow = false
             if let ttft {
                 let milliseconds = ttft.milliseconds
-                if let median = record.ttft.percentile(0.5), record.ttft.count >= 20, milliseconds > median * policy.ttftOutlierFactor {
-                    outlier = true
+                if let median = record.ttft.percentile(0.5), record.ttft.count >= 20 {
+                    let outlier = milliseconds > median * policy.ttftOutlierFactor
+                    record.outliers.append(outlier)
+                    if record.outliers.count > policy.window { record.outliers.removeFirst() }
+                    slow = outlier && record.outlierShare >= policy.degradedOutlierShare
                 }
                 record.ttft.add(milliseconds)
             }
             if let interToken { record.interToken.add(interToken.milliseconds) }
             if record.state == .ejected {
                 record.move(to: .healthy, "recovered: a request succeeded after the ejection", at: now)
-            } else if outlier {
-                record.move(to: .degraded, "first token slower than \(Int(policy.ttftOutlierFactor))× its median", at: now)
+            } else if slow {
+                record.move(to: .degraded, "\(Int(record.outlierShare * 100))% of its last first tokens slower than "
+                    + "\(Int(policy.ttftOutlierFactor))× its median", at: now)
             } else if record.errorRate >= policy.degradedErrorRate {
                 record.move(to: .degraded, "error rate \(Int(record.errorRate * 100))% over the last \(record.outcomes.count) requests", at: now)
             } else if record.state != .draining {

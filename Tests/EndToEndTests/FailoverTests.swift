@@ -14,6 +14,9 @@ struct ClientStream {
     var text = ""
     var ids: Set<String> = []
     var roleHeaders = 0
+    /// Choice 0's tool-call arguments, and how many deltas announced a call (carried its id).
+    var toolArguments = ""
+    var toolHeaders = 0
     var done = false
     var errors: [JSONValue] = []
     var lumen: JSONValue?
@@ -51,6 +54,10 @@ func readStream(_ url: String, key: String?, body: String) async throws -> Clien
             for choice in value["choices"]?.arrayValue ?? [] where choice["index"]?.intValue == 0 {
                 if choice["delta"]?["role"] != nil { stream.roleHeaders += 1 }
                 stream.text += choice["delta"]?["content"]?.stringValue ?? ""
+                for call in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
+                    if call["id"] != nil || call["function"]?["name"] != nil { stream.toolHeaders += 1 }
+                    stream.toolArguments += call["function"]?["arguments"]?.stringValue ?? ""
+                }
             }
         }
     }
@@ -103,6 +110,13 @@ final class FaultyReplica {
         \(LiveCluster.model("steady", [faulty, good]))
         ---
         \(LiveCluster.model("rigid", [faulty, good], continuation: "none"))
+        ---
+        \(LiveCluster.model("tooled", [faulty, good], continuation: "native-tools"))
+        ---
+        apiVersion: lumen.ai/v1
+        kind: Route
+        metadata: {name: tools}
+        spec: {candidates: [tooled], strategy: pinned, failover: {stallTimeout: 400ms}}
         ---
         apiVersion: lumen.ai/v1
         kind: Route
@@ -169,6 +183,26 @@ final class FaultyReplica {
                 try faulty.replace(with: ["--stall-after", String(k)])
                 try await check("stall after \(k) tokens")
             }
+            // Inside a tool call's streamed arguments, on upstreams that continue tool calls.
+            let toolBody = Self.body("call get_weather", model: "tooled", extra: Self.weatherTool)
+            let expectedCall = try await readStream(good + "/chat/completions", key: nil, body: toolBody)
+            let pieces = (expectedCall.toolArguments.count + 7) / 8
+            #expect(pieces >= 4 && expectedCall.toolHeaders == 1, "\(expectedCall)")
+            for fault in ["reset", "error", "malformed"] {
+                for k in Set([0, 1, 2, pieces - 1, pieces]).sorted() {
+                    try faulty.replace(with: ["--fail-after", String(k), "--fault", fault])
+                    var failedOver = 0
+                    for _ in 0..<2 {
+                        let stream = try await readStream("http://127.0.0.1:\(cluster.publicPort)/v1/chat/completions", key: key,
+                                                          body: Self.body("call get_weather", model: "lumen/tools", extra: Self.weatherTool))
+                        let name = "tool call, \(fault) after \(k) pieces"
+                        #expect(stream.toolArguments == expectedCall.toolArguments && stream.toolHeaders == 1, "\(name): \(stream)")
+                        #expect(stream.errors.isEmpty && stream.done && stream.ids.count == 1 && stream.roleHeaders == 1, "\(name): \(stream)")
+                        if stream.lumen != nil { failedOver += 1 }
+                    }
+                    #expect(failedOver == 1, "tool call, \(fault) after \(k) pieces: one of the two streams should have failed over")
+                }
+            }
             // Resets at byte offsets: inside a multi-byte character, inside an event, on an event's end.
             try faulty.replace(with: [])
             let raw = try await rawStream(faulty.url + "/chat/completions", body: Self.body(prompt, model: "steady", usage: true))
@@ -196,12 +230,11 @@ final class FaultyReplica {
             try faulty.replace(with: [])
             let key = try cluster.createKey("failover")
             let url = "http://127.0.0.1:\(cluster.publicPort)/v1/chat/completions"
-            let tools = #","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"tool_choice":"required""#
             let cases: [(String, String, String)] = [
                 ("continuation: none", Self.body("hello there", model: "lumen/rigid"), "continuation: none"),
                 ("n > 1", Self.body("hello there", model: "lumen/auto", extra: #","n":2"#), "n > 1"),
                 ("logprobs", Self.body("hello there", model: "lumen/auto", extra: #","logprobs":true"#), "logprobs"),
-                ("mid tool call", Self.body("call get_weather", model: "lumen/auto", extra: tools), "tool call"),
+                ("mid tool call", Self.body("call get_weather", model: "lumen/auto", extra: Self.weatherTool), "tool call"),
             ]
             for (name, body, reason) in cases {
                 try faulty.replace(with: ["--fail-after", "2"])
@@ -265,6 +298,10 @@ final class FaultyReplica {
             #expect(open == 0 && slowTokens <= 2, "the slow replica sent \(slowTokens) tokens")
         }
     }
+
+    /// A tool whose call has a few arguments, so that a fault can land inside them.
+    static let weatherTool = #","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":"#
+        + #"{"city":{"type":"string"},"unit":{"type":"string"},"days":{"type":"integer"},"hourly":{"type":"boolean"}}}}}],"tool_choice":"required""#
 
     static func body(_ prompt: String, model: String = "sim", usage: Bool = true, extra: String = "") -> String {
         #"{"model":"\#(model)","stream":true,"stream_options":{"include_usage":\#(usage)},"messages":[{"role":"user","content":"\#(prompt)"}]\#(extra)}"#

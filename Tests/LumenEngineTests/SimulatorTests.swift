@@ -132,6 +132,30 @@ import Testing
         }
     }
 
+    @Test func continuationFinishesAPartialToolCall() async throws {
+        try await withSimulator { client in
+            let tools = #""tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}}}}}]"#
+            let user = #"{"role":"user","content":"call get_weather please"}"#
+            let whole = try Self.json(try await Self.post(client, "/v1/chat/completions", #"{"model":"sim","messages":["# + user + "]," + tools + "}"))
+            let call = try #require(whole["choices"]?.arrayValue?.first?["message"]?["tool_calls"]?.arrayValue?.first)
+            let arguments = try #require(call["function"]?["arguments"]?.stringValue)
+            for cut in [0, 3, arguments.count] {
+                let partial = call.setting("function", .map([.init("name", .string("get_weather")), .init("arguments", .string(String(arguments.prefix(cut))))]))
+                let assistant: JSONValue = .map([.init("role", .string("assistant")), .init("content", .null), .init("tool_calls", .list([partial]))])
+                let body = #"{"model":"sim","continue_final_message":true,"add_generation_prompt":false,"messages":["# + user + ","
+                    + assistant.json(pretty: false) + "]," + tools + "}"
+                let rest = try Self.json(try await Self.post(client, "/v1/chat/completions", body))
+                let more = rest["choices"]?.arrayValue?.first?["message"]?["tool_calls"]?.arrayValue?.first?["function"]?["arguments"]?.stringValue
+                #expect(String(arguments.prefix(cut)) + (more ?? "") == arguments, "cut at \(cut)")
+            }
+            // A call this model would not make is not its to finish.
+            let foreign = #"{"role":"assistant","content":null,"tool_calls":[{"id":"x","type":"function","function":{"name":"get_weather","arguments":"{\"town"}}]}"#
+            let refused = try await Self.post(client, "/v1/chat/completions",
+                #"{"model":"sim","continue_final_message":true,"add_generation_prompt":false,"messages":["# + user + "," + foreign + "]," + tools + "}")
+            #expect(refused.status == .badRequest)
+        }
+    }
+
     @Test func embeddingsAsFloatsAndBase64Agree() async throws {
         try await withSimulator { client in
             let floats = try Self.json(try await Self.post(client, "/v1/embeddings", #"{"model":"sim","input":["a","b"]}"#))

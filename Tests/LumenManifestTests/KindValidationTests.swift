@@ -128,7 +128,7 @@ import Testing
             #"provider.yaml:8:23: spec.timeouts.connect: expected a duration greater than zero, got 0s"#,
             #"provider.yaml:8:27: spec.timeouts.read: unknown field; known fields here: connect, firstToken, idle"#,
             #"provider.yaml:9:19: spec.maxConcurrency: expected an integer from 1 to 1000000, got 0"#,
-            #"provider.yaml:10:17: spec.continuation: expected one of native, prefill, none, got resume"#,
+            #"provider.yaml:10:17: spec.continuation: expected one of native, native-tools, prefill, none, got resume"#,
         ])
     }
 

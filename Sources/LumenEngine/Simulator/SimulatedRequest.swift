@@ -48,6 +48,8 @@ public struct SimulatedRequest: Sendable {
 
         var conversation = ""
         var partial: String?
+        /// The tool call a continuation finishes: its name and the arguments already sent.
+        var partialToolCall: (name: String, arguments: String)?
         switch kind {
         case .chat:
             guard let messages = body["messages"]?.arrayValue else {
@@ -77,6 +79,9 @@ public struct SimulatedRequest: Sendable {
                                           param: "messages")
                 }
                 partial = messages.last?["content"]?.messageText ?? ""
+                if let call = messages.last?["tool_calls"]?.arrayValue?.last?["function"] {
+                    partialToolCall = (call["name"]?.stringValue ?? "", call["arguments"]?.stringValue ?? "")
+                }
                 history.removeLast()
             }
             for message in history {
@@ -85,6 +90,14 @@ public struct SimulatedRequest: Sendable {
             promptTokens = messages.reduce(0) { $0 + 3 + Self.wordCount(($1["content"] ?? .null).messageText) }
             toolCall = try Self.plannedToolCall(body, lastUser: history.last(where: { $0["role"]?.stringValue == "user" }),
                                                 fingerprint: SimulatedText.fingerprint(conversation))
+            if let partialToolCall {
+                // Finish the arguments of a call this model started; any other call is not ours to finish.
+                guard let planned = toolCall, planned.name == partialToolCall.name, planned.arguments.hasPrefix(partialToolCall.arguments) else {
+                    throw .invalidRequest("the final assistant message's tool call is not one this model would make, so it cannot be continued; "
+                                          + "send it without continue_final_message", param: "messages")
+                }
+                toolCall?.arguments = String(planned.arguments.dropFirst(partialToolCall.arguments.count))
+            }
         case .completion:
             guard let prompt = body["prompt"] else { throw .invalidRequest("prompt is required", param: "prompt") }
             switch prompt {

@@ -294,7 +294,7 @@ extension Gateway {
         guard tried.count < plan.failover.maxAttempts else {
             return .impossible("\(tried.count) upstreams tried, the route's failover.maxAttempts")
         }
-        let fresh = relay.contentChunks == 0 && !relay.toolCallStarted
+        let fresh = relay.contentChunks == 0 && relay.toolCalls.isEmpty
         if !fresh {
             guard plan.failover.midStream else { return .impossible("the route sets failover.midStream: false") }
             if let reason = Self.cannotContinue(body, endpoint: endpoint, relay: relay) { return .impossible(reason) }
@@ -303,11 +303,12 @@ extension Gateway {
                 return .closed
             }
         }
-        let partial = relay.text, generated = relay.contentChunks, requestedAt = ContinuousClock.now
+        let partial = relay.text, toolCalls = relay.toolCalls, generated = relay.contentChunks, requestedAt = ContinuousClock.now
         let attempt = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: false,
                                     maxAttempts: plan.failover.maxAttempts - tried.count, requestID: requestID) { _, upstream in
             let outgoing = Self.outgoing(body, to: upstream, stream: true)
-            return fresh ? outgoing : Self.continuation(of: outgoing, partial: partial, generated: generated, how: upstream.continuation)
+            return fresh ? outgoing : Self.continuation(of: outgoing, partial: partial, toolCalls: toolCalls, generated: generated,
+                                                        how: upstream.continuation)
         }
         switch attempt {
         case .answered(let model, let upstream, let response):
@@ -319,9 +320,10 @@ extension Gateway {
         case .exhausted(let failures, let skipped):
             for failure in failures { tried.insert(failure.upstream.id) }
             let reasons = failures.map { "\($0.upstream.id): \($0.message)" } + skipped
-            return .impossible(reasons.isEmpty
+            if !reasons.isEmpty { return .impossible(reasons.joined(separator: "; ")) }
+            return .impossible(toolCalls.isEmpty
                 ? "no other upstream of the route can continue an answer (continuation: none, or none left)"
-                : reasons.joined(separator: "; "))
+                : "the answer was in the middle of a tool call, and no other upstream of the route can continue one (continuation: native-tools)")
         }
     }
 
@@ -330,7 +332,6 @@ extension Gateway {
         if endpoint != .chatCompletions { return "only chat completions can be continued on another upstream" }
         if (body["n"]?.intValue ?? 1) > 1 { return "the request asked for n > 1 choices" }
         if body["logprobs"]?.boolValue == true { return "the request asked for logprobs, which a continuation cannot reproduce" }
-        if relay.toolCallStarted { return "the answer was in the middle of a tool call, which cannot be continued" }
         return nil
     }
 
@@ -339,14 +340,23 @@ extension Gateway {
         (body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue).map { $0 - generated }
     }
 
-    /// `outgoing` turned into a request for the rest of the answer after `partial`; nil for an
-    /// upstream that cannot continue.
-    static func continuation(of outgoing: JSONValue, partial: String, generated: Int, how: Continuation) -> JSONValue? {
+    /// `outgoing` turned into a request for the rest of the answer after `partial` and `toolCalls`;
+    /// nil for an upstream that cannot continue them.
+    static func continuation(of outgoing: JSONValue, partial: String, toolCalls: [StreamRelay.ToolCallSoFar], generated: Int,
+                             how: Continuation) -> JSONValue? {
+        var message: [JSONValue.Entry] = [.init("role", .string("assistant"))]
+        if toolCalls.isEmpty {
+            message.append(.init("content", .string(partial)))
+        } else {
+            guard how.continuesToolCalls else { return nil }
+            message.append(.init("content", partial.isEmpty ? .null : .string(partial)))
+            message.append(.init("tool_calls", .list(toolCalls.map(\.message))))
+        }
         var messages = outgoing["messages"]?.arrayValue ?? []
-        messages.append(.map([.init("role", .string("assistant")), .init("content", .string(partial))]))
+        messages.append(.map(message))
         var body = outgoing.setting("messages", .list(messages))
         switch how {
-        case .native:
+        case .native, .nativeWithToolCalls:
             body = body.setting("continue_final_message", .bool(true)).setting("add_generation_prompt", .bool(false))
         case .prefill:
             break

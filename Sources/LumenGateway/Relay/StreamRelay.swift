@@ -10,6 +10,20 @@ import NIOCore
 /// - After a failover, the final chunk carries a `lumen` field that records it.
 /// An upstream error event, a malformed event, or one over the size limit ends the leg with a `LegFault`.
 struct StreamRelay {
+    /// A tool call of choice 0, as far as it has streamed.
+    struct ToolCallSoFar {
+        var index: Int
+        var id: String?
+        var name: String?
+        var arguments: String
+
+        /// The call as an assistant message's `tool_calls` entry holds it.
+        var message: JSONValue {
+            .map([.init("id", .string(id ?? "call_\(index)")), .init("type", .string("function")),
+                  .init("function", .map([.init("name", .string(name ?? "")), .init("arguments", .string(arguments))]))])
+        }
+    }
+
     let servedModel: String
     let clientWantsUsage: Bool
     let maxEventBytes: Int
@@ -26,7 +40,8 @@ struct StreamRelay {
     private(set) var contentChunks = 0
     /// What choice 0 has said so far.
     private(set) var text = ""
-    private(set) var toolCallStarted = false
+    /// Choice 0's tool calls so far, for a continuation to finish.
+    private(set) var toolCalls: [ToolCallSoFar] = []
     private(set) var finishSent = false
     private var usageSent = false
     /// Upstreams that broke, in order; named by the final chunk's `lumen` field.
@@ -166,7 +181,10 @@ struct StreamRelay {
                 if rolesSent.contains(index) { delta = delta.removing("role") } else { rolesSent.insert(index) }
             }
             if index == 0, let content = delta["content"]?.stringValue { text += content }
-            if delta["tool_calls"] != nil { toolCallStarted = true }
+            if index == 0, let calls = delta["tool_calls"]?.arrayValue {
+                let kept = calls.compactMap { trackToolCall($0) }
+                delta = kept.isEmpty ? delta.removing("tool_calls") : delta.setting("tool_calls", .list(kept))
+            }
             choice = choice.setting("delta", delta)
         }
         if index == 0, let completion = choice["text"]?.stringValue { text += completion }
@@ -176,6 +194,24 @@ struct StreamRelay {
         // A later leg's opening (its role header, now empty) says nothing the client has not seen.
         if legs > 1 && !content && !finished { return nil }
         return choice
+    }
+
+    /// Records a piece of a tool call; returns it as the client should see it. A later leg repeats
+    /// the header (id, type, name) of a call the client already has: that goes, and so does a piece
+    /// left with nothing to say.
+    private mutating func trackToolCall(_ call: JSONValue) -> JSONValue? {
+        let callIndex = call["index"]?.intValue ?? 0
+        let fragment = call["function"]?["arguments"]?.stringValue ?? ""
+        guard let known = toolCalls.firstIndex(where: { $0.index == callIndex }) else {
+            toolCalls.append(ToolCallSoFar(index: callIndex, id: call["id"]?.stringValue, name: call["function"]?["name"]?.stringValue,
+                                           arguments: fragment))
+            return call
+        }
+        toolCalls[known].arguments += fragment
+        guard legs > 1 else { return call }
+        var piece = call.removing("id").removing("type")
+        if let function = call["function"] { piece = piece.setting("function", function.removing("name")) }
+        return fragment.isEmpty ? nil : piece
     }
 
     private static func finished(_ choice: JSONValue) -> Bool {

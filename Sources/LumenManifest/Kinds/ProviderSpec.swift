@@ -4,10 +4,16 @@ import Yams
 public enum Continuation: String, CaseIterable, Codable, Sendable {
     /// `continue_final_message: true` with `add_generation_prompt: false` (vLLM, lumen-engine).
     case native
+    /// As `native`, and a partial tool call is continued too: the final assistant message carries
+    /// the `tool_calls` so far and the upstream finishes the last one's arguments (lumen-engine).
+    case nativeWithToolCalls = "native-tools"
     /// A trailing assistant message is continued as a prefill (llama-server, some providers).
     case prefill
     /// The upstream cannot resume; a broken stream moves to another candidate or ends with an error.
     case none
+
+    /// Whether a partial tool call can be continued.
+    public var continuesToolCalls: Bool { self == .nativeWithToolCalls }
 }
 
 /// A remote OpenAI-compatible API. Its key stays on the agent: manifests name where to read it.

@@ -117,24 +117,41 @@ import Glibc
     }
 }
 
+/// A TCP socket bound to a free loopback port.
+func boundLoopbackSocket() throws -> (socket: Int32, address: sockaddr_in, port: Int) {
+    let bound = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(bound, $0, length) == 0 && getsockname(bound, $0, &length) == 0 }
+    }
+    guard ok else {
+        close(bound)
+        throw POSIXError(.EADDRINUSE)
+    }
+    return (bound, address, Int(UInt16(bigEndian: address.sin_port)))
+}
+
+/// A loopback port nothing listens on: connecting to it is refused.
+func freePort() throws -> Int {
+    let bound = try boundLoopbackSocket()
+    close(bound.socket)
+    return bound.port
+}
+
 /// A port that takes no new connections: a listener that never accepts, its queue already full, so
 /// the kernel drops further connection attempts (they hang until the caller's timeout).
 final class Blackhole {
     private var sockets: [Int32] = []
-    private(set) var port = 0
+    let port: Int
 
     init() throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var (listener, address, port) = try boundLoopbackSocket()
         sockets.append(listener)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        guard bound, listen(listener, 0) == 0 else { throw POSIXError(.EADDRINUSE) }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
+        guard listen(listener, 0) == 0 else { throw POSIXError(.EADDRINUSE) }
         // Fill the accept queue; what comes after is dropped.
         for _ in 0..<3 {
             let filler = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)

@@ -65,9 +65,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LumenRouting",
+            dependencies: ["LumenAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LumenGateway",
             dependencies: [
                 "LumenStore",
+                "LumenRouting",
                 "LumenAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -126,6 +132,11 @@ let package = Package(
         .testTarget(
             name: "LumenAPITests",
             dependencies: ["LumenAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LumenRoutingTests",
+            dependencies: ["LumenRouting", "LumenAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -212,6 +212,20 @@ public final class HealthBoard: Sendable {
         }
     }
 
+    /// The best of `ids`' observed TTFT p95 (milliseconds) and decode speed (tokens per second),
+    /// from upstreams with enough samples; nil where none has them.
+    func observed(_ ids: [String]) -> (ttftP95: Double?, tokensPerSecond: Double?) {
+        records.withLock { table in
+            var ttft: Double?, speed: Double?
+            for id in ids {
+                guard let record = table[id], record.state != .ejected, record.ttft.count >= 20 else { continue }
+                if let p95 = record.ttft.percentile(0.95) { ttft = min(ttft ?? p95, p95) }
+                if let gap = record.interToken.percentile(0.5), gap > 0 { speed = max(speed ?? 0, 1000 / gap) }
+            }
+            return (ttft, speed)
+        }
+    }
+
     /// The upstream's observed TTFT p95 in milliseconds, once it has enough samples.
     func ttftP95(_ id: String) -> Double? {
         records.withLock { table in

@@ -48,6 +48,8 @@ public final class Gateway: Sendable {
         let startedAt = Date()
         var key: APIKeyRecord?
         var route: String?
+        /// The request's difficulty, where the route scored it.
+        var score: Double?
         var model: ServedModel?
         var upstream: Upstream?
         var promptTokens = 0
@@ -76,8 +78,9 @@ public final class Gateway: Sendable {
             }
             let stream = try Self.optionalBool(body, "stream") ?? false
             if stream && !endpoint.canStream { throw OpenAIError.invalidRequest("embeddings cannot be streamed", param: "stream") }
-            let plan = try resolve(modelName, in: current, for: key)
+            let plan = try resolve(modelName, in: current, for: key, body: body, endpoint: endpoint)
             exchange.route = plan.route
+            exchange.score = plan.score
             if let refusal = limiter.admit(key, stream: stream) { throw Self.error(for: refusal) }
             if stream {
                 return await forwardStream(body, endpoint: endpoint, plan: plan, exchange: exchange)
@@ -137,18 +140,20 @@ public final class Gateway: Sendable {
         var route: String?
         var candidates: [ServedModel]
         var failover: RouteSpec.Failover
+        var score: Double?
     }
 
     /// The plan for `name`: `lumen/<route>` or a model (which fails over with the defaults).
-    private func resolve(_ name: String, in state: CompiledState, for key: APIKeyRecord) throws(OpenAIError) -> Plan {
+    private func resolve(_ name: String, in state: CompiledState, for key: APIKeyRecord, body: JSONValue,
+                         endpoint: Endpoint) throws(OpenAIError) -> Plan {
         if name.hasPrefix("lumen/") {
             let routeName = String(name.dropFirst(6))
             guard let route = state.routes[routeName] else {
                 throw .notFound("the route `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
             }
             try authorize(key, routeName)
-            let models = route.candidates.compactMap { state.models[$0] }
-            return Plan(route: routeName, candidates: Self.order(models, for: route), failover: route.failover)
+            let chosen = try select(route, models: route.candidates.compactMap { state.models[$0] }, body: body, endpoint: endpoint)
+            return Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score)
         }
         guard let model = state.models[name] else {
             throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
@@ -160,24 +165,6 @@ public final class Gateway: Sendable {
     private func authorize(_ key: APIKeyRecord, _ name: String) throws(OpenAIError) {
         guard let allowed = key.routes, !allowed.contains(name) else { return }
         throw .forbidden("API key \(key.prefix)… (\(key.name)) may not use `\(name)`; it may use: \(allowed.joined(separator: ", "))")
-    }
-
-    /// Candidate order for this issue's strategies: `weighted` draws the first by its traffic
-    /// share, the others follow in listed order as fallbacks; every other strategy tries the
-    /// candidates in listed order (scoring comes with the router).
-    static func order(_ models: [ServedModel], for route: RouteSpec) -> [ServedModel] {
-        guard route.strategy == .weighted, let traffic = route.traffic, !models.isEmpty else { return models }
-        let total = models.reduce(0) { $0 + (traffic[$1.name] ?? 0) }
-        guard total > 0 else { return models }
-        var draw = Int.random(in: 0..<total)
-        var first = 0
-        for (index, model) in models.enumerated() {
-            draw -= traffic[model.name] ?? 0
-            if draw < 0 { first = index; break }
-        }
-        var ordered = models
-        ordered.insert(ordered.remove(at: first), at: 0)
-        return ordered
     }
 
     private static func error(for refusal: KeyLimiter.Refusal) -> OpenAIError {
@@ -234,6 +221,7 @@ public final class Gateway: Sendable {
         var fields: HTTPFields = [.contentType: contentType, .xRequestID: exchange.requestID]
         if let route = exchange.route { fields[.xLumenRoute] = route }
         if let model = exchange.model?.name { fields[.xLumenModel] = model }
+        if let score = exchange.score { fields[.xLumenScore] = String(format: "%.3f", score) }
         return fields
     }
 
@@ -271,6 +259,7 @@ extension HTTPField.Name {
     static let xRequestID = HTTPField.Name("x-request-id")!
     static let xLumenRoute = HTTPField.Name("x-lumen-route")!
     static let xLumenModel = HTTPField.Name("x-lumen-model")!
+    static let xLumenScore = HTTPField.Name("x-lumen-score")!
     static let xShouldRetry = HTTPField.Name("x-should-retry")!
 }
 

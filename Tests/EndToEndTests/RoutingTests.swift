@@ -1,0 +1,72 @@
+import LumenAPI
+import NIOHTTP1
+import LumenTestSupport
+import Testing
+
+@Suite(.serialized) struct RoutingTests {
+    static func model(_ name: String, _ endpoint: String, quality: Double, input: String, output: String, extra: String = "") -> String {
+        """
+        apiVersion: lumen.ai/v1
+        kind: Model
+        metadata: {name: \(name)}
+        spec:
+          deployment: {endpoints: ["\(endpoint)"]}
+          pricing: {inputPerMTok: \(input), outputPerMTok: \(output)}
+          quality: \(quality)
+          contextWindow: 8192
+          maxOutputTokens: 2048\(extra)
+        """
+    }
+
+    /// lumen/auto sends an easy prompt to the cheap model and a hard one to the strong model; the
+    /// score is in a header; a request no candidate can take within the price ceiling is refused.
+    @Test func autoSendsEachRequestToTheCheapestModelThatClearsIt() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let simulator = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            let applied = try cluster.apply("""
+                \(cluster.node)
+                ---
+                \(Self.model("strong", simulator, quality: 0.95, input: "5", output: "20"))
+                ---
+                \(Self.model("cheap", simulator, quality: 0.4, input: "0.1", output: "0.4"))
+                ---
+                apiVersion: lumen.ai/v1
+                kind: Route
+                metadata: {name: auto}
+                spec: {candidates: [strong, cheap], qualityBar: 0.2}
+                ---
+                apiVersion: lumen.ai/v1
+                kind: Route
+                metadata: {name: thrifty}
+                spec: {candidates: [strong, cheap], qualityBar: 0.9, onNoCandidate: reject, budget: {maxCostPerRequest: 0.01}}
+                """)
+            #expect(applied.exitCode == 0, "\(applied)")
+            let key = try cluster.createKey("routing")
+            func ask(_ route: String, _ prompt: String, extra: String = "") async throws -> (status: Int, model: String?, score: Double?, body: String) {
+                let body = #"{"model":"lumen/\#(route)","messages":[{"role":"user","content":\#(JSONValue.jsonString(prompt))}]\#(extra)}"#
+                let answer = try await send(chatRequest(port: cluster.publicPort, key: key, body: body))
+                return (answer.status, answer.headers.first(name: "x-lumen-model"), answer.headers.first(name: "x-lumen-score").flatMap(Double.init),
+                        answer.body)
+            }
+            let easy = try await ask("auto", "What is the capital of France?")
+            #expect(easy.status == 200 && easy.model == "cheap", "\(easy)")
+            #expect((easy.score ?? 1) < 0.4, "\(easy)")
+            let hard = try await ask("auto", "Prove that there are infinitely many primes, step by step, and justify each lemma. "
+                + "Then implement a Python function that must list the first n primes without using any library, and analyze its complexity.")
+            #expect(hard.status == 200 && hard.model == "strong", "\(hard)")
+            #expect((hard.score ?? 0) > 0.4, "\(hard)")
+            // The price ceiling holds against the worst case: 2048 output tokens at $20/M is $0.04.
+            let refused = try await ask("thrifty", "What is the capital of France?")
+            #expect(refused.status == 400 && refused.body.contains("no_qualified_model") && refused.body.contains("maxCostPerRequest"), "\(refused)")
+            let bounded = try await ask("thrifty", "What is the capital of France?", extra: #","max_tokens":100"#)
+            #expect(bounded.status == 200 && bounded.model == "strong", "\(bounded)")
+            // A caller can still pin a model by name.
+            let pinned = try await send(chatRequest(port: cluster.publicPort, key: key,
+                                                    body: #"{"model":"cheap","messages":[{"role":"user","content":"Prove it."}]}"#))
+            #expect(pinned.status == 200 && pinned.headers.first(name: "x-lumen-model") == "cheap" && pinned.headers.first(name: "x-lumen-score") == nil)
+        }
+    }
+}

@@ -11,6 +11,7 @@ import NIOCore
 struct AdminAPI: Sendable {
     let state: GatewayState
     let health: HealthBoard
+    let metrics: GatewayMetrics
     let store: AgentStore
     let clusterToken: String
     let version: String
@@ -20,6 +21,11 @@ struct AdminAPI: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/health") { _, _ in json(.map([.init("status", .string("ok"))])) }
+        // Prometheus scrapes without the cluster token: the page holds counts, never keys or prompts.
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText())))
+        }
         router.put("/v1/snapshot") { request, _ in
             guard authorized(request) else { return unauthorized() }
             return await applySnapshot(request)

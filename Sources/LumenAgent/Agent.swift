@@ -68,7 +68,7 @@ public enum Agent {
             onServerRunning: { channel in ports.report(public: channel.localAddress?.port ?? options.listenPort) },
             logger: logger)
         let adminRouter = Router()
-        AdminAPI(state: state, health: health, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
+        AdminAPI(state: state, health: health, metrics: gateway.metrics, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
         let adminApp = Application(
             router: adminRouter,
             configuration: .init(address: .hostname(options.adminHost, port: options.adminPort), serverName: "lumen-agent-admin"),

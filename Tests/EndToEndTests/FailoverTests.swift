@@ -188,20 +188,25 @@ final class FaultyReplica {
             let expectedCall = try await readStream(good + "/chat/completions", key: nil, body: toolBody)
             let pieces = (expectedCall.toolArguments.count + 7) / 8
             #expect(pieces >= 4 && expectedCall.toolHeaders == 1, "\(expectedCall)")
-            for fault in ["reset", "error", "malformed"] {
+            var toolFaults: [(String, [String])] = []
+            for fault in ["reset", "error", "malformed", "no-done"] {
                 for k in Set([0, 1, 2, pieces - 1, pieces]).sorted() {
-                    try faulty.replace(with: ["--fail-after", String(k), "--fault", fault])
-                    var failedOver = 0
-                    for _ in 0..<2 {
-                        let stream = try await readStream("http://127.0.0.1:\(cluster.publicPort)/v1/chat/completions", key: key,
-                                                          body: Self.body("call get_weather", model: "lumen/tools", extra: Self.weatherTool))
-                        let name = "tool call, \(fault) after \(k) pieces"
-                        #expect(stream.toolArguments == expectedCall.toolArguments && stream.toolHeaders == 1, "\(name): \(stream)")
-                        #expect(stream.errors.isEmpty && stream.done && stream.ids.count == 1 && stream.roleHeaders == 1, "\(name): \(stream)")
-                        if stream.lumen != nil { failedOver += 1 }
-                    }
-                    #expect(failedOver == 1, "tool call, \(fault) after \(k) pieces: one of the two streams should have failed over")
+                    toolFaults.append(("\(fault) after \(k) pieces", ["--fail-after", String(k), "--fault", fault]))
                 }
+            }
+            toolFaults.append(("stall after 2 pieces", ["--stall-after", "2"]))
+            for (name, fault) in toolFaults {
+                try faulty.replace(with: fault)
+                var failedOver = 0
+                for _ in 0..<2 {
+                    let stream = try await readStream("http://127.0.0.1:\(cluster.publicPort)/v1/chat/completions", key: key,
+                                                      body: Self.body("call get_weather", model: "lumen/tools", extra: Self.weatherTool))
+                    let label = "tool call, \(name)"
+                    #expect(stream.toolArguments == expectedCall.toolArguments && stream.toolHeaders == 1, "\(label): \(stream)")
+                    #expect(stream.errors.isEmpty && stream.done && stream.ids.count == 1 && stream.roleHeaders == 1, "\(label): \(stream)")
+                    if stream.lumen != nil { failedOver += 1 }
+                }
+                #expect(failedOver == 1, "tool call, \(name): one of the two streams should have failed over")
             }
             // Resets at byte offsets: inside a multi-byte character, inside an event, on an event's end.
             try faulty.replace(with: [])
@@ -212,6 +217,9 @@ final class FaultyReplica {
                 try faulty.replace(with: ["--fail-after-bytes", String(offset)])
                 try await check("reset after \(offset) bytes")
             }
+            // Every case above failed over once; the agent's metrics count them.
+            let failovers = try await metric("lumen_failovers_total", at: "http://127.0.0.1:\(cluster.adminPort)/metrics")
+            #expect(failovers >= 20 + toolFaults.count, "\(failovers)")
         }
     }
 
@@ -252,6 +260,7 @@ final class FaultyReplica {
                 }
                 #expect(failed == 1, "\(name): the stream that started on the faulty replica ends with an error event")
             }
+            #expect(try await metric("lumen_streams_unrecoverable_total", at: "http://127.0.0.1:\(cluster.adminPort)/metrics") == cases.count)
         }
     }
 
@@ -296,6 +305,7 @@ final class FaultyReplica {
             }
             let slowTokens = try await metric("lumen_simulator_tokens_sent_total", at: metrics)
             #expect(open == 0 && slowTokens <= 2, "the slow replica sent \(slowTokens) tokens")
+            #expect(try await metric("lumen_hedge_wins_total", at: "http://127.0.0.1:\(cluster.adminPort)/metrics") == 1)
         }
     }
 

@@ -117,6 +117,7 @@ extension Gateway {
         }
         exchange.model = opened.leg.model
         exchange.upstream = opened.leg.upstream
+        exchange.hedged = opened.relay.hedged
         let started = exchange, start = opened, triedAtStart = tried
         var headers = headers(exchange, contentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
@@ -162,6 +163,7 @@ extension Gateway {
                     case .impossible(let reason):
                         outcome = .failed
                         exchange.status = 502
+                        exchange.unrecoverable = true
                         try? await output.send(StreamRelay.errorEvent(
                             "the upstream \(leg.upstream.id) failed mid-stream (\(fault)) and no upstream could continue the answer: \(reason)"))
                         break legs

@@ -17,6 +17,7 @@ public final class Gateway: Sendable {
     let ledger: UsageLedger
     let limiter = KeyLimiter()
     let retryBudget = RetryBudget()
+    public let metrics = GatewayMetrics()
     let health: HealthBoard
     let configuration: GatewayConfiguration
     let logger: Logger
@@ -59,6 +60,10 @@ public final class Gateway: Sendable {
         var status = 200
         /// Upstreams abandoned mid-stream, with why, in order.
         var failovers: [String] = []
+        /// Whether a hedged second request produced the answer.
+        var hedged = false
+        /// Whether a stream ended with an error event because no upstream could continue it.
+        var unrecoverable = false
 
         var elapsedMilliseconds: Double { (ContinuousClock.now - started).milliseconds }
     }
@@ -228,6 +233,7 @@ public final class Gateway: Sendable {
     /// Writes the ledger row and the request's log line; the request is no longer in flight.
     func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) {
         retryBudget.requestEnded()
+        metrics.record(outcome: outcome, failovers: exchange.failovers.count, hedged: exchange.hedged, unrecoverable: exchange.unrecoverable)
         let cost = exchange.model.map {
             Self.cost($0.spec.pricing, prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0

@@ -85,6 +85,7 @@ let package = Package(
         .target(
             name: "LumenAgent",
             dependencies: [
+                "LumenRouting",
                 "LumenGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

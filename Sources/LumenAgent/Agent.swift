@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Hummingbird
 public import LumenGateway
 import LumenAPI
+import LumenRouting
 import LumenStore
 public import Logging
 import NIOCore
@@ -56,7 +57,9 @@ public enum Agent {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let ledger = UsageLedger(store: store, logger: logger)
         let health = HealthBoard()
-        let gateway = Gateway(state: state, client: client, ledger: ledger, health: health, configuration: options.gateway, logger: logger)
+        let budgets = try Self.budgets(from: store)
+        let gateway = Gateway(state: state, client: client, ledger: ledger, health: health, budgets: budgets,
+                              configuration: options.gateway, logger: logger)
 
         let ports = PortReport(onListening)
         let publicRouter = Router()
@@ -96,6 +99,18 @@ public enum Agent {
             throw error
         }
         try? await client.shutdown()
+    }
+
+    /// Budgets that remember this month's spend from the ledger, so a restart does not refill them.
+    static func budgets(from store: AgentStore) throws -> BudgetBook {
+        let budgets = BudgetBook()
+        let monthStart = Calendar(identifier: .gregorian).dateInterval(of: .month, for: Date())?.start ?? Date()
+        for row in try store.spend(since: monthStart.addingTimeInterval(-86_400).ISO8601Format()) {
+            guard let at = try? Date(row.at, strategy: .iso8601), let cost = Decimal(string: row.cost) else { continue }
+            let scopes = [row.route.map(BudgetBook.Scope.route), row.keyName.map(BudgetBook.Scope.key)].compactMap { $0 }
+            budgets.record(cost, at: at, for: scopes)
+        }
+        return budgets
     }
 }
 

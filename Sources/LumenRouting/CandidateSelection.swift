@@ -46,14 +46,17 @@ public enum CandidateSelection {
     /// What the request asks for.
     public struct Demand: Sendable {
         public var promptTokens: Int
+        /// The most tokens the prompt can be, for worst cases.
+        public var promptTokensAtMost: Int
         /// The client's `max_tokens` (or `max_completion_tokens`), if set.
         public var maxTokens: Int?
         public var needs: Set<String>
         /// The request's difficulty in [0, 1]; nil when the strategy does not score.
         public var score: Double?
 
-        public init(promptTokens: Int, maxTokens: Int? = nil, needs: Set<String> = [], score: Double? = nil) {
+        public init(promptTokens: Int, promptTokensAtMost: Int? = nil, maxTokens: Int? = nil, needs: Set<String> = [], score: Double? = nil) {
             self.promptTokens = promptTokens
+            self.promptTokensAtMost = promptTokensAtMost ?? promptTokens
             self.maxTokens = maxTokens
             self.needs = needs
             self.score = score
@@ -106,6 +109,11 @@ public enum CandidateSelection {
         public var bestEffort: Bool
         /// Why the request is refused, when it is.
         public var refusal: String?
+
+        /// The most the request can cost on any model it may be sent to: what a budget reserves.
+        public var worstCaseCost: Double {
+            verdicts.filter { order.contains($0.name) }.map(\.worstCaseCost).max() ?? 0
+        }
     }
 
     /// `draw` is a number in [0, 1) for the traffic split; pass a seeded one in tests.
@@ -152,12 +160,17 @@ public enum CandidateSelection {
         return Outcome(order: chosen.map { candidates[$0].name }, verdicts: verdicts, bar: bar, bestEffort: bestEffort, refusal: refusal)
     }
 
+    /// The most output a request can get from `candidate`: its max_tokens, else the model's limit, else what its context leaves.
+    public static func outputTokensAtMost(_ candidate: Candidate, _ demand: Demand) -> Int {
+        demand.maxTokens ?? candidate.maxOutputTokens ?? max(0, candidate.contextWindow - demand.promptTokens)
+    }
+
     static func evaluate(_ candidate: Candidate, demand: Demand, rules: Rules, bar: Double) -> Verdict {
         let prompt = Double(demand.promptTokens)
         let expectedOutput = Double(min(demand.maxTokens ?? rules.expectedOutputTokens, rules.expectedOutputTokens))
-        let outputCap = demand.maxTokens ?? candidate.maxOutputTokens ?? max(0, candidate.contextWindow - demand.promptTokens)
+        let outputCap = outputTokensAtMost(candidate, demand)
         let expected = (prompt * candidate.inputPerMTok + expectedOutput * candidate.outputPerMTok) / 1_000_000
-        let worst = (prompt * candidate.inputPerMTok + Double(outputCap) * candidate.outputPerMTok) / 1_000_000
+        let worst = (Double(demand.promptTokensAtMost) * candidate.inputPerMTok + Double(outputCap) * candidate.outputPerMTok) / 1_000_000
         var excluded: [String] = []
         if let reason = candidate.unavailableReason { excluded.append(reason) }
         if demand.promptTokens + (demand.maxTokens ?? 0) > candidate.contextWindow {

@@ -9,12 +9,16 @@ public struct RequestFeatures: Sendable, Equatable {
     public var values: [String: Double]
     /// Prompt tokens, estimated (about four bytes of text per token, plus a few per message).
     public var promptTokens: Int
+    /// A bound the prompt's tokens cannot pass: a token covers at least a byte of text, and a chat
+    /// template adds a few per message. Budgets and price ceilings reserve against this.
+    public var promptTokensAtMost: Int
 
     public subscript(name: String) -> Double { values[name] ?? 0 }
 
-    public init(values: [String: Double], promptTokens: Int) {
+    public init(values: [String: Double], promptTokens: Int, promptTokensAtMost: Int? = nil) {
         self.values = values
         self.promptTokens = promptTokens
+        self.promptTokensAtMost = promptTokensAtMost ?? promptTokens
     }
 
     /// The features of a chat or completions request body.
@@ -79,7 +83,8 @@ public struct RequestFeatures: Sendable, Equatable {
         values["depth"] = saturating(Double(max(0, messages - 1)), at: 10)
         values["structured"] = structured ? 1 : 0
         values["language"] = letters == 0 ? 0 : Double(nonASCIILetters) / Double(letters)
-        return RequestFeatures(values: values, promptTokens: bytes / 4 + 3 * max(1, messages))
+        return RequestFeatures(values: values, promptTokens: bytes / 4 + 3 * max(1, messages),
+                               promptTokensAtMost: text.utf8.count + 8 * max(1, messages) + 8)
     }
 
     /// 0 at 0, rising quickly, 1 at `full` and beyond.

@@ -1,4 +1,7 @@
+import AsyncHTTPClient
+import Foundation
 import LumenAPI
+import LumenStore
 import NIOHTTP1
 import LumenTestSupport
 import Testing
@@ -67,6 +70,57 @@ import Testing
             let pinned = try await send(chatRequest(port: cluster.publicPort, key: key,
                                                     body: #"{"model":"cheap","messages":[{"role":"user","content":"Prove it."}]}"#))
             #expect(pinned.status == 200 && pinned.headers.first(name: "x-lumen-model") == "cheap" && pinned.headers.first(name: "x-lumen-score") == nil)
+        }
+    }
+
+    /// 200 concurrent requests against a daily budget that admits exactly 37 worst cases: exactly 37
+    /// succeed, the rest get 429 budget_exceeded, and the ledger sums to the budget. A restarted agent
+    /// remembers the spend.
+    @Test func concurrentRequestsNeverOverspendABudget() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let simulator = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            // Input is free and every answer is exactly 10 tokens at $1,000/M: $0.01, its worst case too.
+            let applied = try cluster.apply("""
+                \(cluster.node)
+                ---
+                \(Self.model("metered", simulator, quality: 0.9, input: "0", output: "1000"))
+                ---
+                apiVersion: lumen.ai/v1
+                kind: Route
+                metadata: {name: capped}
+                spec: {candidates: [metered], strategy: pinned, budget: {daily: 0.37}}
+                """)
+            #expect(applied.exitCode == 0, "\(applied)")
+            let key = try cluster.createKey("race")
+            let body = #"{"model":"lumen/capped","max_tokens":10,"ignore_eos":true,"messages":[{"role":"user","content":"spend"}]}"#
+            let statuses = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        let answer = try await send(chatRequest(port: cluster.publicPort, key: key, body: body))
+                        return (answer.status, answer.status == 200 ? "" : answer.body + " retry-after " + (answer.headers.first(name: "retry-after") ?? "-"))
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0.0 == 200 }.count == 37)
+            let refused = statuses.filter { $0.0 != 200 }
+            #expect(refused.count == 163 && refused.allSatisfy { $0.0 == 429 && $0.1.contains("budget_exceeded") && !$0.1.hasSuffix("retry-after -") },
+                    "\(refused.prefix(3))")
+
+            // The ledger, flushed by a graceful stop, sums to the budget.
+            cluster.agent?.stop()
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            var usage = HTTPClientRequest(url: "http://127.0.0.1:\(cluster.adminPort)/v1/usage")
+            usage.headers.add(name: "authorization", value: "Bearer \(cluster.token)")
+            let ledger = try JSONDecoder().decode([UsageRecord].self, from: Data(try await send(usage).body.utf8))
+            let spent = ledger.filter { $0.route == "capped" }.compactMap { Decimal(string: $0.cost) }.reduce(0, +)
+            #expect(spent == Decimal(string: "0.37"), "\(spent)")
+            // After the restart the budget is still spent.
+            let again = try await send(chatRequest(port: cluster.publicPort, key: key, body: body))
+            #expect(again.status == 429 && again.body.contains("budget_exceeded"), "\(again)")
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 public import Hummingbird
 public import LumenAPI
 import LumenManifest
+public import LumenRouting
 public import LumenStore
 public import Logging
 import NIOCore
@@ -18,13 +19,15 @@ public final class Gateway: Sendable {
     let limiter = KeyLimiter()
     let retryBudget = RetryBudget()
     public let metrics = GatewayMetrics()
+    let budgets: BudgetBook
     let health: HealthBoard
     let configuration: GatewayConfiguration
     let logger: Logger
 
     public init(state: GatewayState, client: HTTPClient, ledger: UsageLedger, health: HealthBoard = HealthBoard(),
-                configuration: GatewayConfiguration, logger: Logger) {
+                budgets: BudgetBook = BudgetBook(), configuration: GatewayConfiguration, logger: Logger) {
         self.state = state
+        self.budgets = budgets
         self.client = client
         self.ledger = ledger
         self.health = health
@@ -62,6 +65,8 @@ public final class Gateway: Sendable {
         var failovers: [String] = []
         /// Whether a hedged second request produced the answer.
         var hedged = false
+        /// What the request holds against its budgets until it ends.
+        var reservation: BudgetBook.Reservation?
         /// Whether a stream ended with an error event because no upstream could continue it.
         var unrecoverable = false
 
@@ -87,6 +92,13 @@ public final class Gateway: Sendable {
             exchange.route = plan.route
             exchange.score = plan.score
             if let refusal = limiter.admit(key, stream: stream) { throw Self.error(for: refusal) }
+            if !plan.budgets.isEmpty {
+                do {
+                    exchange.reservation = try budgets.reserve(plan.worstCase, against: plan.budgets)
+                } catch {
+                    throw OpenAIError.rateLimited(error.message, retryAfter: error.retryAfter, code: "budget_exceeded")
+                }
+            }
             if stream {
                 return await forwardStream(body, endpoint: endpoint, plan: plan, exchange: exchange)
             }
@@ -146,6 +158,9 @@ public final class Gateway: Sendable {
         var candidates: [ServedModel]
         var failover: RouteSpec.Failover
         var score: Double?
+        var worstCase: Decimal
+        /// The budgets the request spends from.
+        var budgets: [(BudgetBook.Scope, BudgetBook.Limits)]
     }
 
     /// The plan for `name`: `lumen/<route>` or a model (which fails over with the defaults).
@@ -158,13 +173,15 @@ public final class Gateway: Sendable {
             }
             try authorize(key, routeName)
             let chosen = try select(route, models: route.candidates.compactMap { state.models[$0] }, body: body, endpoint: endpoint)
-            return Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score)
+            let limits = BudgetBook.Limits(daily: route.budget?.daily?.amount, monthly: route.budget?.monthly?.amount)
+            return Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score,
+                        worstCase: chosen.worstCase, budgets: limits == BudgetBook.Limits() ? [] : [(.route(routeName), limits)])
         }
         guard let model = state.models[name] else {
             throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
         }
         try authorize(key, name)
-        return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover())
+        return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover(), score: nil, worstCase: 0, budgets: [])
     }
 
     private func authorize(_ key: APIKeyRecord, _ name: String) throws(OpenAIError) {
@@ -238,6 +255,7 @@ public final class Gateway: Sendable {
             Self.cost($0.spec.pricing, prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0
         if let key = exchange.key { limiter.recordTokens(key, exchange.promptTokens + exchange.completionTokens) }
+        if let reservation = exchange.reservation { budgets.settle(reservation, cost: cost) }
         ledger.record(UsageRecord(
             requestID: exchange.requestID, at: exchange.startedAt.ISO8601Format(), keyName: exchange.key?.name,
             route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,

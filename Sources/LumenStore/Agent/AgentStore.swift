@@ -115,6 +115,15 @@ public final class AgentStore: Sendable {
         } }
     }
 
+    /// Cost of every ledger row written at or after `at` (an ISO 8601 time), for budgets after a restart.
+    public func spend(since at: String) throws -> [(at: String, keyName: String?, route: String?, cost: String)] {
+        try run { try self.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT at, keyName, route, cost FROM usage WHERE at >= ? ORDER BY id", arguments: [at]).map { row in
+                (row["at"], row["keyName"], row["route"], row["cost"])
+            }
+        } }
+    }
+
     private func run<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as StoreError { throw error } catch { throw ControlStore.translate(error, path: path) }
     }

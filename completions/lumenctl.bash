@@ -435,7 +435,7 @@ _lumenctl_keys_create() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--routes --rpm --tpm --max-streams --output -o --home)
+    non_repeating_options=(--routes --rpm --tpm --max-streams --daily-budget --monthly-budget --output -o --home)
     __lumenctl_offer_flags_options 1
 
     # Offer option value completions
@@ -450,6 +450,12 @@ _lumenctl_keys_create() {
         return
         ;;
     '--max-streams')
+        return
+        ;;
+    '--daily-budget')
+        return
+        ;;
+    '--monthly-budget')
         return
         ;;
     '--output'|'-o')

@@ -46,7 +46,7 @@ function __lumenctl_parse_tokens -S
             __lumenctl_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'create'
-                __lumenctl_parse_subcommand 1 'routes=' 'rpm=' 'tpm=' 'max-streams=' 'o/output=' 'home=' 'version' 'h/help'
+                __lumenctl_parse_subcommand 1 'routes=' 'rpm=' 'tpm=' 'max-streams=' 'daily-budget=' 'monthly-budget=' 'o/output=' 'home=' 'version' 'h/help'
             case 'list'
                 __lumenctl_parse_subcommand 0 'o/output=' 'home=' 'version' 'h/help'
             case 'revoke'
@@ -189,6 +189,8 @@ complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_opti
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" rpm' -l 'rpm' -d 'Requests per minute allowed.' -rfka ''
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" tpm' -l 'tpm' -d 'Tokens (in + out) per minute allowed.' -rfka ''
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" max-streams' -l 'max-streams' -d 'Concurrent streams allowed.' -rfka ''
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" daily-budget' -l 'daily-budget' -d 'USD the key may spend per UTC day, e.g. 5 or 2.50.' -rfka ''
+complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" monthly-budget' -l 'monthly-budget' -d 'USD the key may spend per UTC month.' -rfka ''
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" o output' -l 'output' -s 'o' -d 'Output format: table or json.' -rfka 'table wide json yaml'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" home' -l 'home' -d 'The Lumen home folder holding control.db (default: $LUMEN_HOME, else ~/.lumen).' -rfa '(__lumenctl_complete_directories)'
 complete -c 'lumenctl' -n '__lumenctl_should_offer_completions_for_flags_or_options "lumenctl keys create" version' -l 'version' -d 'Show the version.'

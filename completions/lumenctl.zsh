@@ -271,6 +271,8 @@ _lumenctl_keys_create() {
         '--rpm[Requests per minute allowed.]:rpm:'
         '--tpm[Tokens (in + out) per minute allowed.]:tpm:'
         '--max-streams[Concurrent streams allowed.]:max-streams:'
+        '--daily-budget[USD the key may spend per UTC day, e.g. 5 or 2.50.]:usd:'
+        '--monthly-budget[USD the key may spend per UTC month.]:usd:'
         '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'

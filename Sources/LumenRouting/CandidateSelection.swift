@@ -161,14 +161,14 @@ public enum CandidateSelection {
     }
 
     /// The most output a request can get from `candidate`: its max_tokens, else the model's limit, else what its context leaves.
-    public static func outputTokensAtMost(_ candidate: Candidate, _ demand: Demand) -> Int {
-        demand.maxTokens ?? candidate.maxOutputTokens ?? max(0, candidate.contextWindow - demand.promptTokens)
+    public static func outputTokensAtMost(maxOutputTokens: Int?, contextWindow: Int, _ demand: Demand) -> Int {
+        demand.maxTokens ?? maxOutputTokens ?? max(0, contextWindow - demand.promptTokens)
     }
 
     static func evaluate(_ candidate: Candidate, demand: Demand, rules: Rules, bar: Double) -> Verdict {
         let prompt = Double(demand.promptTokens)
         let expectedOutput = Double(min(demand.maxTokens ?? rules.expectedOutputTokens, rules.expectedOutputTokens))
-        let outputCap = outputTokensAtMost(candidate, demand)
+        let outputCap = outputTokensAtMost(maxOutputTokens: candidate.maxOutputTokens, contextWindow: candidate.contextWindow, demand)
         let expected = (prompt * candidate.inputPerMTok + expectedOutput * candidate.outputPerMTok) / 1_000_000
         let worst = (Double(demand.promptTokensAtMost) * candidate.inputPerMTok + Double(outputCap) * candidate.outputPerMTok) / 1_000_000
         var excluded: [String] = []

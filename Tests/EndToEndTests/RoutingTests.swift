@@ -121,6 +121,19 @@ import Testing
             // After the restart the budget is still spent.
             let again = try await send(chatRequest(port: cluster.publicPort, key: key, body: body))
             #expect(again.status == 429 && again.body.contains("budget_exceeded"), "\(again)")
+
+            // A key's own budget holds on every route and on a pinned model: $0.05 is five answers.
+            let thrifty = try cluster.createKey("thrifty", ["--daily-budget", "0.05"])
+            let pinned = #"{"model":"metered","max_tokens":10,"ignore_eos":true,"messages":[{"role":"user","content":"spend"}]}"#
+            var answered = 0, last = (status: 0, body: "")
+            for _ in 0..<7 {
+                let answer = try await send(chatRequest(port: cluster.publicPort, key: thrifty, body: pinned))
+                if answer.status == 200 { answered += 1 }
+                last = (answer.status, answer.body)
+            }
+            #expect(answered == 5 && last.status == 429 && last.body.contains("API key thrifty"), "\(answered) \(last)")
+            let listed = try cluster.lumenctl(["keys", "list"])
+            #expect(listed.output.contains("$0.05/day"), "\(listed)")
         }
     }
 }

@@ -24,6 +24,10 @@ struct Keys: ParsableCommand {
         var tpm: Int?
         @Option(help: "Concurrent streams allowed.")
         var maxStreams: Int?
+        @Option(help: ArgumentHelp("USD the key may spend per UTC day, e.g. 5 or 2.50.", valueName: "usd"))
+        var dailyBudget: String?
+        @Option(help: ArgumentHelp("USD the key may spend per UTC month.", valueName: "usd"))
+        var monthlyBudget: String?
         @Option(name: .shortAndLong, help: "Output format: table or json.")
         var output: OutputFormat = .table
         @OptionGroup var home: HomeOptions
@@ -33,12 +37,19 @@ struct Keys: ParsableCommand {
             for (option, value) in [("--rpm", rpm), ("--tpm", tpm), ("--max-streams", maxStreams)] {
                 if let value, value < 1 { throw ValidationError("\(option) must be at least 1.") }
             }
+            for (option, value) in [("--daily-budget", dailyBudget), ("--monthly-budget", monthlyBudget)] {
+                if let value, USD(parsing: value) == nil {
+                    throw ValidationError("\(option) must be a USD amount such as 5 or 2.50, got \(value).")
+                }
+            }
         }
 
         func run() throws {
             let store = try home.openStore()
             let routeList = routes?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let created = try store.createKey(name: name, routes: routeList, requestsPerMinute: rpm, tokensPerMinute: tpm, maxStreams: maxStreams)
+            let created = try store.createKey(name: name, routes: routeList, requestsPerMinute: rpm, tokensPerMinute: tpm, maxStreams: maxStreams,
+                                              dailyBudget: dailyBudget.flatMap(USD.init(parsing:)),
+                                              monthlyBudget: monthlyBudget.flatMap(USD.init(parsing:)))
             let console = Console.current
             if output == .json {
                 console.write(JSONValue.map([
@@ -71,6 +82,8 @@ struct Keys: ParsableCommand {
                         .init("requestsPerMinute", key.requestsPerMinute.map { .number(String($0)) } ?? .null),
                         .init("tokensPerMinute", key.tokensPerMinute.map { .number(String($0)) } ?? .null),
                         .init("maxStreams", key.maxStreams.map { .number(String($0)) } ?? .null),
+                        .init("dailyBudget", key.dailyBudget.map { .string($0.description) } ?? .null),
+                        .init("monthlyBudget", key.monthlyBudget.map { .string($0.description) } ?? .null),
                         .init("createdAt", .string(key.createdAt)), .init("revokedAt", key.revokedAt.map(JSONValue.string) ?? .null),
                     ])
                 })
@@ -80,16 +93,21 @@ struct Keys: ParsableCommand {
                     console.writeError("No keys yet in \(home.path); create one with lumenctl keys create NAME.\n")
                     return
                 }
-                var table = Table(headers: ["NAME", "PREFIX", "ROUTES", "RPM", "TPM", "STREAMS", "CREATED", "STATUS"])
+                var table = Table(headers: ["NAME", "PREFIX", "ROUTES", "RPM", "TPM", "STREAMS", "BUDGET", "CREATED", "STATUS"])
                 for key in keys {
                     table.rows.append([
                         key.name, key.prefix + "…", key.routes?.joined(separator: ",") ?? "all",
                         key.requestsPerMinute.map(String.init) ?? "-", key.tokensPerMinute.map(String.init) ?? "-",
-                        key.maxStreams.map(String.init) ?? "-", key.createdAt, key.revokedAt.map { "revoked \($0)" } ?? "active",
+                        key.maxStreams.map(String.init) ?? "-", Self.budget(key), key.createdAt, key.revokedAt.map { "revoked \($0)" } ?? "active",
                     ])
                 }
                 console.write(table.render())
             }
+        }
+
+        static func budget(_ key: APIKeyRecord) -> String {
+            let parts = [key.dailyBudget.map { "$\($0)/day" }, key.monthlyBudget.map { "$\($0)/month" }].compactMap { $0 }
+            return parts.isEmpty ? "-" : parts.joined(separator: ", ")
         }
     }
 

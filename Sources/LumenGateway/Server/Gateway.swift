@@ -174,14 +174,24 @@ public final class Gateway: Sendable {
             try authorize(key, routeName)
             let chosen = try select(route, models: route.candidates.compactMap { state.models[$0] }, body: body, endpoint: endpoint)
             let limits = BudgetBook.Limits(daily: route.budget?.daily?.amount, monthly: route.budget?.monthly?.amount)
+            var budgets = Self.budgets(of: key)
+            if limits != BudgetBook.Limits() { budgets.append((.route(routeName), limits)) }
             return Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score,
-                        worstCase: chosen.worstCase, budgets: limits == BudgetBook.Limits() ? [] : [(.route(routeName), limits)])
+                        worstCase: chosen.worstCase, budgets: budgets)
         }
         guard let model = state.models[name] else {
             throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
         }
         try authorize(key, name)
-        return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover(), score: nil, worstCase: 0, budgets: [])
+        // A pinned model has no route budget, but the key's budget holds.
+        return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover(), score: nil,
+                    worstCase: worstCase(pinnedTo: model, body: body, endpoint: endpoint), budgets: Self.budgets(of: key))
+    }
+
+    /// The key's own budget, if it has one.
+    static func budgets(of key: APIKeyRecord) -> [(BudgetBook.Scope, BudgetBook.Limits)] {
+        guard key.dailyBudget != nil || key.monthlyBudget != nil else { return [] }
+        return [(.key(key.name), BudgetBook.Limits(daily: key.dailyBudget?.amount, monthly: key.monthlyBudget?.amount))]
     }
 
     private func authorize(_ key: APIKeyRecord, _ name: String) throws(OpenAIError) {

@@ -6,13 +6,14 @@ extension ControlStore {
     /// Creates a key and returns its secret (the only time it exists outside the client) and the
     /// revision that carries its hash to the agents.
     public func createKey(
-        name: String, routes: [String]?, requestsPerMinute: Int?, tokensPerMinute: Int?, maxStreams: Int?
+        name: String, routes: [String]?, requestsPerMinute: Int?, tokensPerMinute: Int?, maxStreams: Int?,
+        dailyBudget: USD? = nil, monthlyBudget: USD? = nil
     ) throws -> (secret: String, record: APIKeyRecord, revision: Int) {
         let secret = APIKeySecret.generate()
         let record = APIKeyRecord(
             name: name, hash: APIKeySecret.hash(secret), prefix: APIKeySecret.displayPrefix(secret), routes: routes,
             requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute, maxStreams: maxStreams,
-            createdAt: Date().ISO8601Format())
+            dailyBudget: dailyBudget, monthlyBudget: monthlyBudget, createdAt: Date().ISO8601Format())
         let revision = try writeTransaction { db -> Int in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM apiKey WHERE name = ?", arguments: [name]) == true {
                 throw StoreError.conflict("a key named \(name) already exists; pick another name or revoke it first")
@@ -20,10 +21,11 @@ extension ControlStore {
             let revision = try Self.insertRevision(db, action: .keyCreate, source: "key/\(name)", counts: (1, 0, 0))
             let routesJSON = try routes.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
             try db.execute(sql: """
-                INSERT INTO apiKey (name, hash, prefix, routes, requestsPerMinute, tokensPerMinute, maxStreams, createdAt, revision)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO apiKey (name, hash, prefix, routes, requestsPerMinute, tokensPerMinute, maxStreams, dailyBudget,
+                                    monthlyBudget, createdAt, revision)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [name, record.hash, record.prefix, routesJSON, requestsPerMinute, tokensPerMinute,
-                                 maxStreams, record.createdAt, revision])
+                                 maxStreams, dailyBudget?.description, monthlyBudget?.description, record.createdAt, revision])
             return revision
         }
         return (secret, record, revision)
@@ -55,7 +57,9 @@ extension ControlStore {
                 name: row["name"], hash: row["hash"], prefix: row["prefix"],
                 routes: try routesJSON.map { try JSONDecoder().decode([String].self, from: Data($0.utf8)) },
                 requestsPerMinute: row["requestsPerMinute"], tokensPerMinute: row["tokensPerMinute"],
-                maxStreams: row["maxStreams"], createdAt: row["createdAt"], revokedAt: row["revokedAt"])
+                maxStreams: row["maxStreams"], dailyBudget: (row["dailyBudget"] as String?).flatMap(USD.init(parsing:)),
+                monthlyBudget: (row["monthlyBudget"] as String?).flatMap(USD.init(parsing:)),
+                createdAt: row["createdAt"], revokedAt: row["revokedAt"])
         }
     }
 

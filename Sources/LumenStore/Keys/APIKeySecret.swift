@@ -1,4 +1,5 @@
 public import Foundation
+public import LumenManifest
 import Crypto
 
 /// API keys: `lmn_` and 43 base62 characters from 32 random bytes. Only the SHA-256 hash and a
@@ -76,11 +77,15 @@ public struct APIKeyRecord: Codable, Sendable, Hashable {
     public var requestsPerMinute: Int?
     public var tokensPerMinute: Int?
     public var maxStreams: Int?
+    /// USD the key may spend per UTC day and month, on this agent's ledger.
+    public var dailyBudget: USD?
+    public var monthlyBudget: USD?
     public var createdAt: String
     public var revokedAt: String?
 
     public init(name: String, hash: String, prefix: String, routes: [String]?, requestsPerMinute: Int?,
-                tokensPerMinute: Int?, maxStreams: Int?, createdAt: String, revokedAt: String? = nil) {
+                tokensPerMinute: Int?, maxStreams: Int?, dailyBudget: USD? = nil, monthlyBudget: USD? = nil,
+                createdAt: String, revokedAt: String? = nil) {
         self.name = name
         self.hash = hash
         self.prefix = prefix
@@ -88,6 +93,8 @@ public struct APIKeyRecord: Codable, Sendable, Hashable {
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute
         self.maxStreams = maxStreams
+        self.dailyBudget = dailyBudget
+        self.monthlyBudget = monthlyBudget
         self.createdAt = createdAt
         self.revokedAt = revokedAt
     }

@@ -53,6 +53,9 @@ enum ControlSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v3-key-budgets") { db in
+            try db.execute(sql: "ALTER TABLE apiKey ADD COLUMN dailyBudget TEXT; ALTER TABLE apiKey ADD COLUMN monthlyBudget TEXT")
+        }
         return migrator
     }
 }

@@ -66,7 +66,7 @@ let package = Package(
         ),
         .target(
             name: "LumenRouting",
-            dependencies: ["LumenAPI"],
+            dependencies: ["LumenAPI", "LumenManifest"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -96,6 +96,7 @@ let package = Package(
         .target(
             name: "LumenCtl",
             dependencies: [
+                "LumenRouting",
                 "LumenManifest",
                 "LumenStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|up|chat|bench|help)
+    apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|up|chat|bench|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync health keys up chat bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync health keys route up chat bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -498,6 +498,52 @@ _lumenctl_keys_revoke() {
 
     # Offer option value completions
     case "${prev}" in
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_route() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __lumenctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    explain)
+        # Offer subcommand argument completions
+        "_lumenctl_route_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'explain' -- "${cur}"))
+        ;;
+    esac
+}
+
+_lumenctl_route_explain() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--file -f --output -o --home)
+    __lumenctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--file'|'-f')
+        return
+        ;;
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
     '--home')
         __lumenctl_add_completions -d
         return

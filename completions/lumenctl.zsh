@@ -61,6 +61,7 @@ _lumenctl() {
             'sync:Push the newest revision to every node again (after a node was down, say).'
             'health:Show the health of every upstream on every node: state and why, TTFT, inter-token latency, errors, load.'
             'keys:Create, list and revoke API keys.'
+            'route:Inspect how routes choose models.'
             'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
             'chat:Send one prompt through Lumen and stream the answer, with its TTFT, tokens and cost.'
             'bench:Generate load against an OpenAI-compatible endpoint and report latency, throughput and errors.'
@@ -70,7 +71,7 @@ _lumenctl() {
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|up|chat|bench|help)
+        apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|up|chat|bench|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -301,6 +302,51 @@ _lumenctl_keys_revoke() {
     local -i ret=1
     local -ar arg_specs=(
         ':name:'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_route() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'explain:Show the score of a request, the features behind it, and every candidate with its quality, costs, TTFT and verdict.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        explain)
+            "_lumenctl_route_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_lumenctl_route_explain() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        ':route:'
+        ':prompt:'
+        '(--file -f)'{--file,-f}'[A whole request body (JSON), instead of a prompt.]:request.json:'
+        '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'

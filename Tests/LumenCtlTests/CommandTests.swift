@@ -204,6 +204,29 @@ import Testing
         }
     }
 
+    @Test func routeExplainShowsTheScoreItsFeaturesAndEveryCandidate() throws {
+        try withTemporaryDirectory { home in
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            _ = lumenctl(["apply", "-f", root.appendingPathComponent("manifests/quickstart/lumen.yaml").path], home: home)
+            let easy = lumenctl(["route", "explain", "auto", "What is the capital of France?"], home: home)
+            #expect(easy.exitCode == 0 && easy.output.contains("questions") && easy.output.contains("sim-small  0.50"), "\(easy)")
+            #expect(easy.output.split(separator: "\n").contains { $0.hasPrefix("sim-small") && $0.hasSuffix("chosen") }, "\(easy)")
+            let hard = lumenctl(["route", "explain", "lumen/auto", "-o", "json",
+                                 "Prove that sqrt(2) is irrational step by step, then implement a Python function that must check it."], home: home)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(hard.output.utf8)) as? [String: Any], "\(hard)")
+            #expect(object["order"] as? [String] == ["sim-large"])
+            #expect((object["score"] as? Double ?? 0) > 0.5 && (object["contributions"] as? [String: Double])?["math"] != nil)
+            let verdicts = (object["candidates"] as? [[String: Any]])?.compactMap { $0["verdict"] as? String } ?? []
+            #expect(verdicts.first?.hasPrefix("below the bar") == true && verdicts.last == "chosen", "\(verdicts)")
+            // A whole request from a file: max_tokens over every model's limit rules them all out.
+            let request = try writeFile(home, "request.json", #"{"messages":[{"role":"user","content":"hi"}],"max_tokens":1000000}"#)
+            let refused = lumenctl(["route", "explain", "auto", "-f", request], home: home)
+            #expect(refused.exitCode == 1 && refused.output.contains("Refused") && refused.output.contains("context window"), "\(refused)")
+            #expect(lumenctl(["route", "explain", "nope", "x"], home: home).error.contains("the routes are: auto"))
+            #expect(lumenctl(["route", "explain", "auto"], home: home).exitCode == 64)
+        }
+    }
+
     @Test func validateChecksWithoutWriting() throws {
         try withTemporaryDirectory { home in
             let file = try writeFile(home, "m.yaml", Fixtures.minimal)

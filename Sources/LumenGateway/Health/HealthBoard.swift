@@ -35,6 +35,7 @@ public final class HealthBoard: Sendable {
         public var reason: String
         public var secondsInState: Double
         public var ttftP50Milliseconds: Double?
+        public var ttftP95Milliseconds: Double?
         public var ttftP99Milliseconds: Double?
         public var interTokenP50Milliseconds: Double?
         public var errorRate: Double
@@ -205,7 +206,7 @@ public final class HealthBoard: Sendable {
             table.map { id, record in
                 Report(upstream: id, model: record.model, state: record.state, reason: record.reason,
                        secondsInState: (now - record.since).seconds, ttftP50Milliseconds: record.ttft.percentile(0.5),
-                       ttftP99Milliseconds: record.ttft.percentile(0.99), interTokenP50Milliseconds: record.interToken.percentile(0.5),
+                       ttftP95Milliseconds: record.ttft.percentile(0.95), ttftP99Milliseconds: record.ttft.percentile(0.99), interTokenP50Milliseconds: record.interToken.percentile(0.5),
                        errorRate: record.errorRate, requests: record.requests, inFlight: record.inFlight,
                        lastError: record.lastError, ejections: record.ejections)
             }.sorted { ($0.model, $0.upstream) < ($1.model, $1.upstream) }

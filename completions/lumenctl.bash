@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|up|chat|bench|help)
+    apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|scorer|up|chat|bench|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync health keys route up chat bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync health keys route scorer up chat bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -538,6 +538,86 @@ _lumenctl_route_explain() {
     # Offer option value completions
     case "${prev}" in
     '--file'|'-f')
+        return
+        ;;
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_scorer() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __lumenctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    fit|evaluate)
+        # Offer subcommand argument completions
+        "_lumenctl_scorer_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'fit evaluate' -- "${cur}"))
+        ;;
+    esac
+}
+
+_lumenctl_scorer_fit() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--file -f --route --hard-quality --recall --home)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--file'|'-f')
+        return
+        ;;
+    '--route')
+        return
+        ;;
+    '--hard-quality')
+        return
+        ;;
+    '--recall')
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_scorer_evaluate() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--file -f --route --hard-quality --output -o --home)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--file'|'-f')
+        return
+        ;;
+    '--route')
+        return
+        ;;
+    '--hard-quality')
         return
         ;;
     '--output'|'-o')

@@ -62,6 +62,7 @@ _lumenctl() {
             'health:Show the health of every upstream on every node: state and why, TTFT, inter-token latency, errors, load.'
             'keys:Create, list and revoke API keys.'
             'route:Inspect how routes choose models.'
+            'scorer:Fit the difficulty scorer to labelled prompts, or measure a route'\''s routing against them.'
             'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
             'chat:Send one prompt through Lumen and stream the answer, with its TTFT, tokens and cost.'
             'bench:Generate load against an OpenAI-compatible endpoint and report latency, throughput and errors.'
@@ -71,7 +72,7 @@ _lumenctl() {
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|up|chat|bench|help)
+        apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|scorer|up|chat|bench|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -346,6 +347,68 @@ _lumenctl_route_explain() {
         ':route:'
         ':prompt:'
         '(--file -f)'{--file,-f}'[A whole request body (JSON), instead of a prompt.]:request.json:'
+        '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_scorer() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'fit:Fit scorer weights (logistic regression) and print them as a manifest.'
+            'evaluate:Measure a route against labelled prompts: the scorer'\''s AUC, cost against the strongest candidate, and hard prompts sent to a model that clears them.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        fit|evaluate)
+            "_lumenctl_scorer_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_lumenctl_scorer_fit() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '(--file -f)'{--file,-f}'[Labelled prompts, one JSON object per line.]:labeled.jsonl:'
+        '--route[The route whose manifest to print with the fitted scorer.]:route:'
+        '--hard-quality[The quality a model needs to clear a hard prompt.]:quality:'
+        '--recall[The share of hard prompts that must score at least --hard-quality.]:share:'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_scorer_evaluate() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        '(--file -f)'{--file,-f}'[Labelled prompts, one JSON object per line.]:labeled.jsonl:'
+        '--route[The route to measure.]:route:'
+        '--hard-quality[The quality a model needs to clear a hard prompt.]:quality:'
         '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'

@@ -1,10 +1,11 @@
 public import LumenAPI
+import LumenManifest
 
 /// What the difficulty scorer reads from a request: named features, each in [0, 1], and the
 /// request's size. A pure function of the request body.
 public struct RequestFeatures: Sendable, Equatable {
     /// The features the scorer knows, in the order `lumenctl route explain` lists them.
-    public static let names = ["length", "code", "math", "reasoning", "steps", "constraints", "questions", "depth", "structured", "language"]
+    public static let names = RouteSpec.Scorer.featureNames
 
     public var values: [String: Double]
     /// Prompt tokens, estimated (about four bytes of text per token, plus a few per message).
@@ -72,6 +73,7 @@ public struct RequestFeatures: Sendable, Equatable {
         let reasoning = count(Self.reasoningWords) + 2 * phrases(Self.reasoningPhrases)
         let steps = count(Self.stepWords) + listLines
         let constraints = count(Self.constraintWords) + 2 * phrases(Self.constraintPhrases)
+        let simple = count(Self.simpleWords) + phrases(Self.simplePhrases)
         var values: [String: Double] = [:]
         values["length"] = saturating(Double(words.count), at: 400)
         values["code"] = saturating(Double(code), at: 6)
@@ -80,6 +82,7 @@ public struct RequestFeatures: Sendable, Equatable {
         values["steps"] = saturating(Double(steps), at: 6)
         values["constraints"] = saturating(Double(constraints), at: 5)
         values["questions"] = saturating(Double(questions), at: 4)
+        values["simple"] = saturating(Double(simple), at: 2)
         values["depth"] = saturating(Double(max(0, messages - 1)), at: 10)
         values["structured"] = structured ? 1 : 0
         values["language"] = letters == 0 ? 0 : Double(nonASCIILetters) / Double(letters)
@@ -107,5 +110,12 @@ public struct RequestFeatures: Sendable, Equatable {
     static let stepWords: [Substring] = ["first", "then", "next", "finally", "afterwards", "second", "third", "steps", "stage"]
     static let constraintWords: [Substring] = ["must", "exactly", "only", "without", "never", "always", "require", "required",
                                                "ensure", "limit", "maximum", "minimum", "format"]
+    /// Cues of everyday tasks: look-ups, small rewrites, greetings, suggestions.
+    static let simpleWords: [Substring] = ["synonym", "translate", "spell", "spelling", "capitalize", "hello", "hi", "thanks", "thank",
+                                           "joke", "suggest", "recommend", "name", "rewrite", "shorter", "politely", "convert", "round",
+                                           "define", "meaning", "haiku", "tweet", "subject", "title", "reminder", "birthday", "favorite",
+                                           "short", "poem", "quick", "brief", "briefly", "fun", "random"]
+    static let simplePhrases = ["what is", "who is", "who was", "who wrote", "how many", "how do i", "tell me", "give me", "what does",
+                                "where can i", "can i", "one sentence", "one line", "one-line"]
     static let constraintPhrases = ["at least", "at most", "no more than", "no longer than", "in json", "do not", "don't"]
 }

@@ -151,7 +151,7 @@ import Testing
             #"route.yaml:5:15: spec.candidates: expected at least one model name"#,
             #"route.yaml:6:12: spec.traffic.a: "a" is not one of this route's candidates; add it to candidates or remove it here"#,
             #"route.yaml:6:12: spec.traffic: traffic applies only to strategy weighted; set strategy: weighted or remove traffic"#,
-            #"route.yaml:7:22: spec.scorer.weights.1bad: expected a feature name (letters, digits, '_') as the key"#,
+            #"route.yaml:7:22: spec.scorer.weights.1bad: expected one of the scorer's features (length, code, math, reasoning, steps, constraints, questions, simple, depth, structured, language) as the key"#,
             #"route.yaml:7:39: spec.scorer.weights.code: expected a number from -1000 to 1000, got 5000"#,
             #"route.yaml:8:11: spec.budget: the daily budget (10) is larger than the monthly budget (5)"#,
             #"route.yaml:8:54: spec.budget.maxCostPerRequest: expected an amount in USD greater than zero, got 0"#,

@@ -10,8 +10,10 @@ import Testing
         scorer.score(RequestFeatures.measure(text)).value
     }
 
+    /// Prompts outside the labelled set the weights were fitted to: everyday ones need no more than
+    /// the cheapest tier of the example route (0.45), hard ones a strong model (0.75).
     @Test func everydayQuestionsScoreLowHardTasksHigh() {
-        let easy = ["What is the capital of France?", "Say hello in Spanish.", "How many days are in a week?", "Give me a synonym for happy."]
+        let easy = ["What is the capital of Peru?", "Tell me a fun fact about owls.", "How many hours are in a week?", "Give me a synonym for quick."]
         let hard = [
             "Prove that there are infinitely many primes, step by step, and justify each lemma you use.",
             "Implement a thread-safe LRU cache in Rust. It must support get and put in O(1), never allocate on get, and include unit tests. "
@@ -19,8 +21,8 @@ import Testing
             "Compute the integral of x^2 * e^x dx, then solve the differential equation y'' + y = 0 and explain why the solution is unique.",
         ]
         let easyScores = easy.map(score), hardScores = hard.map(score)
-        #expect(easyScores.allSatisfy { $0 < 0.3 }, "\(easyScores)")
-        #expect(hardScores.allSatisfy { $0 > 0.6 }, "\(hardScores)")
+        #expect(easyScores.allSatisfy { $0 < 0.45 }, "\(easyScores)")
+        #expect(hardScores.allSatisfy { $0 > 0.75 }, "\(hardScores)")
         #expect(easyScores.max()! < hardScores.min()!)
     }
 

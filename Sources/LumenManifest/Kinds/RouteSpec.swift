@@ -24,6 +24,15 @@ public struct RouteSpec: Codable, Sendable, Hashable {
     public struct Scorer: Codable, Sendable, Hashable {
         public var weights: SortedMap<Double>
         public var bias: Double
+
+        /// The request features the difficulty scorer measures, each in [0, 1].
+        public static let featureNames = ["length", "code", "math", "reasoning", "steps", "constraints", "questions", "simple", "depth",
+                                           "structured", "language"]
+
+        public init(weights: SortedMap<Double>, bias: Double) {
+            self.weights = weights
+            self.bias = bias
+        }
     }
 
     public struct Budget: Codable, Sendable, Hashable {
@@ -74,7 +83,7 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         let qualityBar = object.value("qualityBar", default: 0) { $0.score() }
         let scorer = object.nested("scorer") { fields -> Scorer? in
             let weights = fields.required("weights", expected: "feature names mapped to numbers")?.map(
-                key: isFeatureName, keyRule: "a feature name (letters, digits, '_')"
+                key: Scorer.featureNames.contains, keyRule: "one of the scorer's features (\(Scorer.featureNames.joined(separator: ", ")))"
             ) { $0.number(in: -1000...1000, expected: "a number from -1000 to 1000") }
             let bias = fields.value("bias", default: 0) { $0.number(in: -1000...1000, expected: "a number from -1000 to 1000") }
             guard let weights else { return nil }
@@ -132,11 +141,6 @@ public struct RouteSpec: Codable, Sendable, Hashable {
             onNoCandidate: onNoCandidate, traffic: traffic.map(SortedMap.init), budget: budget, slo: slo,
             failover: failover, retention: retention
         )
-    }
-
-    static func isFeatureName(_ text: String) -> Bool {
-        guard let first = text.first, first.isASCII, first.isLetter else { return false }
-        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 }
 

@@ -52,6 +52,8 @@ struct Run: AsyncParsableCommand {
     var probeInterval = 5.0
     @Option(help: "Seconds a probe may wait for its answer before it counts as failed.")
     var probeTimeout = 10.0
+    @Option(help: ArgumentHelp("How a request picks among a model's replicas: prefix-affinity (requests sharing a prompt prefix go to the replica likely to hold it in cache, within a load bound) or round-robin.", valueName: "choice"))
+    var replicaChoice = "prefix-affinity"
 
     static func address(_ text: String, option: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
@@ -66,6 +68,9 @@ struct Run: AsyncParsableCommand {
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must be 0 or more seconds.") }
         if probeInterval < 0 { throw ValidationError("--probe-interval must be 0 (off) or more seconds.") }
         if probeTimeout <= 0 { throw ValidationError("--probe-timeout must be more than 0 seconds.") }
+        if GatewayConfiguration.ReplicaChoice(rawValue: replicaChoice) == nil {
+            throw ValidationError("--replica-choice must be prefix-affinity or round-robin, got \(replicaChoice).")
+        }
     }
 
     mutating func run() async throws {
@@ -92,6 +97,7 @@ struct Run: AsyncParsableCommand {
         (options.adminHost, options.adminPort) = try Self.address(adminListen, option: "--admin-listen")
         options.drainTimeout = .seconds(drainTimeout)
         options.gateway.maxRequestBytes = maxRequestBytes
+        options.gateway.replicaChoice = GatewayConfiguration.ReplicaChoice(rawValue: replicaChoice) ?? .prefixAffinity
         options.probeInterval = probeInterval > 0 ? .milliseconds(Int(probeInterval * 1000)) : nil
         options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))
         var logger = Logger(label: "lumen.agent")

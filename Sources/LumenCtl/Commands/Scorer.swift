@@ -144,6 +144,14 @@ struct Scorer: ParsableCommand {
                 routedCost += verdict.expectedCost
                 if example.hard && verdict.quality >= hardQuality { hardCleared += 1 }
             }
+            // The scorer's own cost per request: features plus score, averaged over many passes.
+            let clock = ContinuousClock(), passes = 50
+            var sink = 0.0
+            let elapsed = clock.measure {
+                for _ in 0..<passes { for example in examples { sink += scorer.score(RequestFeatures(body: example.body)).value } }
+            }
+            let microseconds = Double(elapsed.components.attoseconds / 1_000_000_000_000 + elapsed.components.seconds * 1_000_000)
+                / Double(passes * examples.count) + (sink.isNaN ? 1 : 0)
             let hardCount = examples.filter(\.hard).count
             let auc = ScorerFit.auc(scores: scores, hard: examples.map(\.hard))
             let saved = strongestCost > 0 ? 1 - routedCost / strongestCost : 0
@@ -153,7 +161,7 @@ struct Scorer: ParsableCommand {
                     .init("prompts", .number(String(examples.count))), .init("hard", .number(String(hardCount))),
                     .init("auc", .number(String(auc))), .init("costSaved", .number(String(saved))),
                     .init("hardCleared", .number(String(Double(hardCleared) / Double(hardCount)))),
-                    .init("refused", .number(String(refused))),
+                    .init("refused", .number(String(refused))), .init("scoreMicroseconds", .number(String(microseconds))),
                     .init("chosen", .map(chosenCounts.sorted { $0.key < $1.key }.map { .init($0.key, .number(String($0.value))) })),
                 ]).json() + "\n")
                 return
@@ -163,6 +171,7 @@ struct Scorer: ParsableCommand {
             text += String(format: "  cost saved            %.1f%% against always %@\n", saved * 100, strongest.name)
             text += String(format: "  hard prompts cleared  %.1f%% (%d of %d)\n", Double(hardCleared) / Double(hardCount) * 100, hardCleared, hardCount)
             if refused > 0 { text += "  refused               \(refused)\n" }
+            text += String(format: "  scoring time          %.1f µs per prompt (features and score)\n", microseconds)
             text += "  sent to               " + chosenCounts.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
             console.write(text)
         }

@@ -121,6 +121,11 @@ public final class HealthBoard: Sendable {
         }
     }
 
+    /// Requests in flight on each of `ids`.
+    func inFlight(_ ids: [String]) -> [Int] {
+        records.withLock { table in ids.map { table[$0]?.inFlight ?? 0 } }
+    }
+
     func started(_ id: String) {
         records.withLock { $0[id]?.inFlight += 1 }
     }

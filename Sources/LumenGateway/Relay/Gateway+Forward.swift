@@ -35,7 +35,7 @@ extension Gateway {
     /// retry budget. New requests take each model's replicas in turn; a continuation
     /// (`inTurn: false`) takes them in listed order, so it does not move the rotation.
     func attempt(_ endpoint: Endpoint, candidates: [ServedModel], excluding excluded: Set<String> = [], inTurn: Bool = true,
-                 maxAttempts: Int, requestID: String, body: (ServedModel, Upstream) -> JSONValue?) async -> Attempt {
+                 prefixKey: UInt64? = nil, maxAttempts: Int, requestID: String, body: (ServedModel, Upstream) -> JSONValue?) async -> Attempt {
         var failures: [UpstreamFailure] = []
         var skipped: [String] = []
         var tries = 0
@@ -49,7 +49,7 @@ extension Gateway {
                     continue
                 }
                 let peers = model.upstreams.map(\.id)
-                for upstream in health.order(inTurn && pass == 0 ? model.upstreamsInTurn() : model.upstreams, model: model.name) {
+                for upstream in health.order(inTurn && pass == 0 ? replicasInTurn(model, prefixKey: prefixKey) : model.upstreams, model: model.name) {
                     guard !excluded.contains(upstream.id), let outgoing = body(model, upstream) else { continue }
                     guard tries < maxAttempts else { return .exhausted(failures, skipped: skipped) }
                     // Moving on from an upstream that could not be reached adds no load anywhere; a
@@ -179,7 +179,7 @@ extension Gateway {
         var tried: Set<String> = []
         while true {
             let answer = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: tried.isEmpty,
-                                       maxAttempts: plan.failover.maxAttempts - tried.count, requestID: exchange.requestID) { _, upstream in
+                                       prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts - tried.count, requestID: exchange.requestID) { _, upstream in
                 Self.outgoing(body, to: upstream, stream: false)
             }
             switch answer {

@@ -88,7 +88,7 @@ extension Gateway {
         var exchange = exchange
         let target = body["model"]?.stringValue ?? ""
         let key = exchange.key
-        let first = await attempt(endpoint, candidates: plan.candidates, maxAttempts: plan.failover.maxAttempts,
+        let first = await attempt(endpoint, candidates: plan.candidates, prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts,
                                   requestID: exchange.requestID) { _, upstream in
             Self.outgoing(body, to: upstream, stream: true)
         }

@@ -10,6 +10,7 @@ extension Gateway {
         var score: Double?
         /// The most the request can cost on any of the candidates: what budgets reserve.
         var worstCase: Decimal
+        var prefixKey: UInt64?
     }
 
     /// The route's candidates in the order to try them for this request, and the request's
@@ -30,12 +31,24 @@ extension Gateway {
             throw .invalidRequest(refusal + "; lower max_tokens, pin a model, or change the route's rules", param: "model", code: "no_qualified_model")
         }
         let chosen = outcome.order.compactMap { name in models.first { $0.name == name } }
-        return Choice(candidates: chosen, score: score, worstCase: Self.worstCase(chosen, demand))
+        return Choice(candidates: chosen, score: score, worstCase: Self.worstCase(chosen, demand), prefixKey: features.prefixKey)
     }
 
-    /// The most a request pinned to `model` can cost.
-    func worstCase(pinnedTo model: ServedModel, body: JSONValue, endpoint: Endpoint) -> Decimal {
-        Self.worstCase([model], CandidateSelection.Demand(body: body, features: Self.features(body, endpoint), score: nil))
+    /// A request that names `model` itself.
+    func pinned(to model: ServedModel, body: JSONValue, endpoint: Endpoint) -> Choice {
+        let features = Self.features(body, endpoint)
+        return Choice(candidates: [model], score: nil,
+                      worstCase: Self.worstCase([model], CandidateSelection.Demand(body: body, features: features, score: nil)),
+                      prefixKey: features.prefixKey)
+    }
+
+    /// A model's replicas in the order a new request tries them: by prefix affinity and load, or in turn.
+    func replicasInTurn(_ model: ServedModel, prefixKey: UInt64?) -> [Upstream] {
+        guard configuration.replicaChoice == .prefixAffinity, model.upstreams.count > 1 else { return model.upstreamsInTurn() }
+        let loads = health.inFlight(model.upstreams.map(\.id))
+        let replicas = zip(model.upstreams, loads).map { ReplicaPicker.Replica(id: $0.id, inFlight: $1) }
+        let order = ReplicaPicker.order(replicas, prefixKey: prefixKey, draw: UInt64.random(in: 0 ... .max))
+        return order.compactMap { id in model.upstreams.first { $0.id == id } }
     }
 
     /// Embeddings have no difficulty and no output: their features are empty.

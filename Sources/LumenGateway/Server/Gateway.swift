@@ -161,6 +161,8 @@ public final class Gateway: Sendable {
         var worstCase: Decimal
         /// The budgets the request spends from.
         var budgets: [(BudgetBook.Scope, BudgetBook.Limits)]
+        /// The prompt's first block, for prefix affinity.
+        var prefixKey: UInt64?
     }
 
     /// The plan for `name`: `lumen/<route>` or a model (which fails over with the defaults).
@@ -177,15 +179,16 @@ public final class Gateway: Sendable {
             var budgets = Self.budgets(of: key)
             if limits != BudgetBook.Limits() { budgets.append((.route(routeName), limits)) }
             return Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score,
-                        worstCase: chosen.worstCase, budgets: budgets)
+                        worstCase: chosen.worstCase, budgets: budgets, prefixKey: chosen.prefixKey)
         }
         guard let model = state.models[name] else {
             throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
         }
         try authorize(key, name)
         // A pinned model has no route budget, but the key's budget holds.
+        let chosen = pinned(to: model, body: body, endpoint: endpoint)
         return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover(), score: nil,
-                    worstCase: worstCase(pinnedTo: model, body: body, endpoint: endpoint), budgets: Self.budgets(of: key))
+                    worstCase: chosen.worstCase, budgets: Self.budgets(of: key), prefixKey: chosen.prefixKey)
     }
 
     /// The key's own budget, if it has one.

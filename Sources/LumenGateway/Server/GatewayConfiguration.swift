@@ -8,6 +8,15 @@ public struct GatewayConfiguration: Sendable {
     public var maxEventBytes = 1024 * 1024
     /// How long after a request arrives its upstream may still be retried (before its first byte).
     public var retryDeadline: Duration = .seconds(10)
+    /// How a new request picks among a model's replicas.
+    public var replicaChoice = ReplicaChoice.prefixAffinity
+
+    public enum ReplicaChoice: String, Sendable, CaseIterable {
+        /// Requests sharing a prompt prefix go to the same replica (bounded load); others to the less loaded of two.
+        case prefixAffinity = "prefix-affinity"
+        /// Each request starts one replica further along.
+        case roundRobin = "round-robin"
+    }
 
     public init() {}
 }

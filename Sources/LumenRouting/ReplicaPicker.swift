@@ -25,7 +25,7 @@ public enum ReplicaPicker {
 
     /// `loadFactor`: a replica whose in-flight count passes this multiple of the mean (plus one)
     /// is passed over for the prefix's next choice. `draw` picks the two random replicas.
-    public static func order(_ replicas: [Replica], prefixKey: UInt64?, loadFactor: Double = 1.25, draw: UInt64) -> [String] {
+    public static func order(_ replicas: [Replica], prefixKey: UInt64?, loadFactor: Double = 2, draw: UInt64) -> [String] {
         guard replicas.count > 1 else { return replicas.map(\.id) }
         let mean = Double(replicas.reduce(0) { $0 + $1.inFlight }) / Double(replicas.count)
         let bound = mean * loadFactor + 1

@@ -136,4 +136,33 @@ import Testing
             #expect(listed.output.contains("$0.05/day"), "\(listed)")
         }
     }
+
+    /// Requests that share a long system prompt go to the replica that holds it in its prefix
+    /// cache: from the second request on, the prompt's blocks are cached. Round robin would spread
+    /// them over all three replicas.
+    @Test func sharedPrefixesGoToTheReplicaThatHoldsThem() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let cache = ["--ttft", "1ms", "--itl", "0ms", "--prefix-cache", "1000"]
+            let replicas = [try cluster.startSimulator(cache), try cluster.startSimulator(cache), try cluster.startSimulator(cache)]
+            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            let applied = try cluster.apply("""
+                \(cluster.node)
+                ---
+                \(LiveCluster.model("cached", replicas))
+                """)
+            #expect(applied.exitCode == 0, "\(applied)")
+            let key = try cluster.createKey("affinity")
+            for team in 0..<4 {
+                let system = "You are the assistant of team \(team). " + String(repeating: "Answer in the team's house style, briefly. ", count: 20)
+                for question in 0..<3 {
+                    let body = #"{"model":"cached","messages":[{"role":"system","content":"\#(system)"},{"role":"user","content":"question \#(question)"}]}"#
+                    let answer = try await send(chatRequest(port: cluster.publicPort, key: key, body: body))
+                    let cached = try JSONValue(json: answer.body)["usage"]?["prompt_tokens_details"]?["cached_tokens"]?.intValue ?? -1
+                    #expect(answer.status == 200 && (question == 0 ? cached == 0 : cached >= 112), "team \(team), question \(question): \(cached) cached")
+                }
+            }
+        }
+    }
 }

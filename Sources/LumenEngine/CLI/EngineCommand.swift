@@ -65,6 +65,10 @@ struct Serve: AsyncParsableCommand {
     var errorRate = 0.0
     @Option(help: "Seed for --error-rate draws.")
     var seed: UInt64 = 0
+    @Option(help: "Model a prefix cache of N blocks of 16 prompt words (0: none); usage reports cached tokens.")
+    var prefixCache = 0
+    @Option(help: "Microseconds of prefill per prompt token not in the prefix cache, added to the first token's wait.")
+    var prefillMicroseconds = 0
 
     func validate() throws {
         guard simulate else {
@@ -79,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         if let failAfter, failAfter < 0 { throw ValidationError("--fail-after must be 0 or more.") }
         if let stallAfter, stallAfter < 0 { throw ValidationError("--stall-after must be 0 or more.") }
         if let failAfterBytes, failAfterBytes < 0 { throw ValidationError("--fail-after-bytes must be 0 or more.") }
+        if prefixCache < 0 || prefillMicroseconds < 0 { throw ValidationError("--prefix-cache and --prefill-microseconds must be 0 or more.") }
         guard StreamFault(rawValue: fault) != nil else {
             throw ValidationError("--fault takes one of: \(StreamFault.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
@@ -101,6 +106,8 @@ struct Serve: AsyncParsableCommand {
         options.status = status
         options.errorRate = errorRate
         options.seed = seed
+        options.prefixCacheBlocks = prefixCache
+        options.prefillPerToken = .microseconds(prefillMicroseconds)
         var logger = Logger(label: "lumen.simulator")
         logger.logLevel = .warning
         let host = self.host

@@ -26,6 +26,8 @@ public struct SimulatedRequest: Sendable {
     public var outputs: [[String]]
     /// Set when the answer is a tool call instead of text.
     public var toolCall: ToolCall?
+    /// The prompt as the prefix cache sees it: every message's role and text, in order.
+    public var promptText = ""
 
     /// Validates the body the way an OpenAI-compatible server does; errors are 400s in OpenAI's shape.
     public init(kind: Kind, body: JSONValue) throws(OpenAIError) {
@@ -88,6 +90,7 @@ public struct SimulatedRequest: Sendable {
                 conversation += (message["role"]?.stringValue ?? "") + "\u{1}" + (message["content"]?.messageText ?? "") + "\u{2}"
             }
             promptTokens = messages.reduce(0) { $0 + 3 + Self.wordCount(($1["content"] ?? .null).messageText) }
+            promptText = messages.map { ($0["role"]?.stringValue ?? "") + ": " + ($0["content"] ?? .null).messageText }.joined(separator: "\n")
             toolCall = try Self.plannedToolCall(body, lastUser: history.last(where: { $0["role"]?.stringValue == "user" }),
                                                 fingerprint: SimulatedText.fingerprint(conversation))
             if let partialToolCall {
@@ -107,6 +110,7 @@ public struct SimulatedRequest: Sendable {
             default: throw .invalidRequest("prompt must be a string or an array of strings", param: "prompt")
             }
             promptTokens = Self.wordCount(conversation)
+            promptText = conversation
         }
 
         let fingerprint = SimulatedText.fingerprint(conversation)

@@ -6,6 +6,10 @@ struct SimulatedResponse {
     let id: String
     let created: Int
     let model: String
+    /// Prompt tokens found in the prefix cache, when the simulator models one.
+    var cachedTokens: Int?
+    /// Prefill time for the prompt tokens the cache did not have.
+    var prefill: Duration = .zero
 
     private var object: String {
         switch request.kind {
@@ -25,11 +29,13 @@ struct SimulatedResponse {
     }
 
     func usage(completionTokens: Int) -> JSONValue {
-        .map([
+        var entries: [JSONValue.Entry] = [
             .init("prompt_tokens", .number(String(request.promptTokens))),
             .init("completion_tokens", .number(String(completionTokens))),
             .init("total_tokens", .number(String(request.promptTokens + completionTokens))),
-        ])
+        ]
+        if let cachedTokens { entries.append(.init("prompt_tokens_details", .map([.init("cached_tokens", .number(String(cachedTokens)))]))) }
+        return .map(entries)
     }
 
     private func logprobs(_ tokens: [String]) -> JSONValue {

@@ -24,6 +24,10 @@ public struct SimulatorOptions: Sendable {
     public var seed: UInt64 = 0
     /// Floats in each embedding.
     public var embeddingDimensions = 16
+    /// Prefix-cache capacity in blocks of 16 words (0: no cache); a cached prompt token skips prefill.
+    public var prefixCacheBlocks = 0
+    /// Prefill time per prompt token not found in the prefix cache, added to the first token's wait.
+    public var prefillPerToken: Duration = .zero
 
     public init() {}
 }

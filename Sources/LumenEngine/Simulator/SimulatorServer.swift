@@ -13,6 +13,7 @@ public struct SimulatorServer: Sendable {
     private let faults: FaultDice
     private let counter = RequestCounter()
     private let stats = SimulatorStats()
+    private let prefixCache: PrefixCache?
 
     /// Bodies larger than this are refused with 413.
     public static let maxBodyBytes = 16 * 1024 * 1024
@@ -21,6 +22,7 @@ public struct SimulatorServer: Sendable {
         self.options = options
         gate = ConcurrencyGate(limit: options.maxConcurrency, maxWaiting: options.maxQueue)
         faults = FaultDice(seed: options.seed)
+        prefixCache = options.prefixCacheBlocks > 0 ? PrefixCache(capacityBlocks: options.prefixCacheBlocks) : nil
     }
 
     /// The application, bound to `host:port` (port 0 picks a free one; `onRunning` receives it).
@@ -101,9 +103,17 @@ public struct SimulatorServer: Sendable {
         } catch {
             return Self.error(error)
         }
-        let response = SimulatedResponse(
+        var prepared = SimulatedResponse(
             request: simulated, id: (kind == .chat ? "chatcmpl-sim-" : "cmpl-sim-") + counter.next(),
             created: Int(Date().timeIntervalSince1970), model: options.modelName)
+        if let prefixCache {
+            let cached = min(simulated.promptTokens, prefixCache.admit(simulated.promptText))
+            prepared.cachedTokens = cached
+            prepared.prefill = options.prefillPerToken * (simulated.promptTokens - cached)
+            stats.promptTokens.add(simulated.promptTokens, ordering: .relaxed)
+            stats.cachedPromptTokens.add(cached, ordering: .relaxed)
+        }
+        let response = prepared
         if simulated.stream {
             // A client that leaves is noticed when a write fails, and the connection stays reusable.
             // Only a stalling simulator, which may never write again, watches the connection instead
@@ -130,7 +140,7 @@ public struct SimulatorServer: Sendable {
         if let failAfter = options.failAfter, longest > failAfter {
             return Self.error(.server("simulated failure after \(failAfter) tokens (--fail-after)"))
         }
-        try? await Task.sleep(for: options.timeToFirstToken + options.interTokenLatency * max(0, longest - 1))
+        try? await Task.sleep(for: options.timeToFirstToken + response.prefill + options.interTokenLatency * max(0, longest - 1))
         stats.tokensSent.add((0..<simulated.choices).reduce(0) { $0 + response.pieces(choice: $1).count }, ordering: .relaxed)
         return Self.json(response.whole())
     }
@@ -155,7 +165,7 @@ public struct SimulatorServer: Sendable {
     private func streamAdmitted(_ response: SimulatedResponse, to writer: inout any ResponseBodyWriter) async throws {
         let request = response.request
         var bytesLeft = options.failAfterBytes
-        try await Task.sleep(for: options.timeToFirstToken)
+        try await Task.sleep(for: options.timeToFirstToken + response.prefill)
         if request.kind == .chat {
             for choice in 0..<request.choices {
                 try await write(SSE.event(response.roleChunk(choice: choice).json(pretty: false)), to: &writer, bytesLeft: &bytesLeft)

@@ -8,6 +8,8 @@ final class SimulatorStats: Sendable {
     let tokensSent = Atomic<Int>(0)
     /// Streams whose latest write is held back because the client is not reading: paused streams.
     let streamsWaitingOnClient = Atomic<Int>(0)
+    let promptTokens = Atomic<Int>(0)
+    let cachedPromptTokens = Atomic<Int>(0)
 
     var prometheusText: String {
         """
@@ -23,6 +25,12 @@ final class SimulatorStats: Sendable {
         # HELP lumen_simulator_streams_waiting_on_client Streams whose write waits for the client to read.
         # TYPE lumen_simulator_streams_waiting_on_client gauge
         lumen_simulator_streams_waiting_on_client \(streamsWaitingOnClient.load(ordering: .relaxed))
+        # HELP lumen_simulator_prompt_tokens_total Prompt tokens received (with --prefix-cache).
+        # TYPE lumen_simulator_prompt_tokens_total counter
+        lumen_simulator_prompt_tokens_total \(promptTokens.load(ordering: .relaxed))
+        # HELP lumen_simulator_cached_prompt_tokens_total Prompt tokens found in the prefix cache.
+        # TYPE lumen_simulator_cached_prompt_tokens_total counter
+        lumen_simulator_cached_prompt_tokens_total \(cachedPromptTokens.load(ordering: .relaxed))
 
         """
     }

@@ -160,6 +160,11 @@ public enum CandidateSelection {
         return Outcome(order: chosen.map { candidates[$0].name }, verdicts: verdicts, bar: bar, bestEffort: bestEffort, refusal: refusal)
     }
 
+    /// A draw in [0, 1) that is a function of `value`, so a user or session keeps its side of a split.
+    public static func stickyDraw(_ value: String) -> Double {
+        Double(ReplicaPicker.fnv1a(0, value) >> 11) / Double(UInt64(1) << 53)
+    }
+
     /// The most output a request can get from `candidate`: its max_tokens, else the model's limit, else what its context leaves.
     public static func outputTokensAtMost(maxOutputTokens: Int?, contextWindow: Int, _ demand: Demand) -> Int {
         demand.maxTokens ?? maxOutputTokens ?? max(0, contextWindow - demand.promptTokens)

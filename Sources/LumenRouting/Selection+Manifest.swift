@@ -3,8 +3,11 @@ public import LumenManifest
 import Foundation
 
 extension CandidateSelection.Candidate {
-    /// A model as a route's candidate, with what its agent has observed of it.
+    /// A model as a route's candidate, with what its agent has observed of it; until it has, the
+    /// manifest's `latency` stands in.
     public init(name: String, spec: ModelSpec, ttftP95Milliseconds: Double? = nil, tokensPerSecond: Double? = nil, trafficPercent: Int = 0) {
+        let ttftP95Milliseconds = ttftP95Milliseconds ?? spec.latency?.ttftP95.map { Double($0.milliseconds) }
+        let tokensPerSecond = tokensPerSecond ?? spec.latency?.tokensPerSecond
         self.init(name: name, quality: spec.quality, inputPerMTok: NSDecimalNumber(decimal: spec.pricing.inputPerMTok.amount).doubleValue,
                   outputPerMTok: NSDecimalNumber(decimal: spec.pricing.outputPerMTok.amount).doubleValue,
                   contextWindow: spec.contextWindow, maxOutputTokens: spec.maxOutputTokens,

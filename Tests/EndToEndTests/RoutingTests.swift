@@ -66,6 +66,26 @@ import Testing
             #expect(refused.status == 400 && refused.body.contains("no_qualified_model") && refused.body.contains("maxCostPerRequest"), "\(refused)")
             let bounded = try await ask("thrifty", "What is the capital of France?", extra: #","max_tokens":100"#)
             #expect(bounded.status == 200 && bounded.model == "strong", "\(bounded)")
+            // A weighted split, sticky by a session header: each session stays on one side.
+            let split = try cluster.apply("""
+                apiVersion: lumen.ai/v1
+                kind: Route
+                metadata: {name: split}
+                spec: {candidates: [strong, cheap], strategy: weighted, traffic: {strong: 50, cheap: 50}, stickyBy: x-session-id}
+                """, name: "split.yaml")
+            #expect(split.exitCode == 0, "\(split)")
+            var sides: Set<String> = []
+            for session in 0..<8 {
+                var seen: Set<String> = []
+                for _ in 0..<4 {
+                    var request = chatRequest(port: cluster.publicPort, key: key, body: #"{"model":"lumen/split","messages":[{"role":"user","content":"hi"}]}"#)
+                    request.headers.add(name: "x-session-id", value: "session-\(session)")
+                    seen.insert(try await send(request).headers.first(name: "x-lumen-model") ?? "?")
+                }
+                #expect(seen.count == 1, "session \(session) saw \(seen)")
+                sides.formUnion(seen)
+            }
+            #expect(sides == ["strong", "cheap"], "8 sessions over a 50/50 split: \(sides)")
             // A caller can still pin a model by name.
             let pinned = try await send(chatRequest(port: cluster.publicPort, key: key,
                                                     body: #"{"model":"cheap","messages":[{"role":"user","content":"Prove it."}]}"#))

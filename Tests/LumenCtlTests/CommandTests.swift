@@ -223,6 +223,22 @@ import Testing
             let refused = lumenctl(["route", "explain", "auto", "-f", request], home: home)
             #expect(refused.exitCode == 1 && refused.output.contains("Refused") && refused.output.contains("context window"), "\(refused)")
             #expect(lumenctl(["route", "explain", "nope", "x"], home: home).error.contains("the routes are: auto"))
+            // Until an agent has observed a model, its manifest's latency is what the SLO is checked against.
+            let priors = try writeFile(home, "priors.yaml", """
+                apiVersion: lumen.ai/v1
+                kind: Model
+                metadata: {name: sluggish}
+                spec: {deployment: {endpoints: ["http://127.0.0.1:9/v1"]}, pricing: {inputPerMTok: 0.01, outputPerMTok: 0.01},
+                       quality: 0.9, contextWindow: 8192, maxOutputTokens: 1024, latency: {ttftP95: 900ms, tokensPerSecond: 20}}
+                ---
+                apiVersion: lumen.ai/v1
+                kind: Route
+                metadata: {name: snappy}
+                spec: {candidates: [sluggish, sim-large], slo: {ttftP95: 500ms}}
+                """)
+            #expect(lumenctl(["apply", "-f", priors], home: home).exitCode == 0)
+            let snappy = lumenctl(["route", "explain", "snappy", "hello"], home: home)
+            #expect(snappy.output.contains("TTFT p95 900 ms misses the SLO of 500 ms") && snappy.output.contains("900 ms"), "\(snappy)")
             #expect(lumenctl(["route", "explain", "auto"], home: home).exitCode == 64)
         }
     }

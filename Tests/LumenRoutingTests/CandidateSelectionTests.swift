@@ -99,6 +99,12 @@ import Testing
         let share = Double(firsts.filter { $0 == "small" }.count) / 10_000
         #expect(abs(share - 0.9) < 0.02, "\(share)")
 
+        // Sticky draws: a session keeps its side, and sessions split by the weights.
+        let sessions = (0..<10_000).map { "session-\($0)" }
+        #expect(Selection.stickyDraw("session-7") == Selection.stickyDraw("session-7"))
+        let stickyShare = Double(sessions.filter { choose([a, b], .init(promptTokens: 10), rules, draw: Selection.stickyDraw($0)).order[0] == "small" }.count) / 10_000
+        #expect(abs(stickyShare - 0.9) < 0.02, "\(stickyShare)")
+
         #expect(choose(.init(promptTokens: 10, score: 0.99), .init(strategy: .pinned)).order == ["large", "small", "medium"])
         var quick = medium, sluggish = large
         quick.ttftP95Milliseconds = 80

@@ -16,7 +16,8 @@ extension Gateway {
     /// The route's candidates in the order to try them for this request, and the request's
     /// difficulty score where the strategy uses one. Throws when the route's rules leave no
     /// candidate and the route says `onNoCandidate: reject` (or none meets the hard constraints).
-    func select(_ route: RouteSpec, models: [ServedModel], body: JSONValue, endpoint: Endpoint) throws(OpenAIError) -> Choice {
+    /// `sticky` is the value a weighted route's `stickyBy` names (the `user` field or a header), if the request has it.
+    func select(_ route: RouteSpec, models: [ServedModel], body: JSONValue, endpoint: Endpoint, sticky: String?) throws(OpenAIError) -> Choice {
         let features = Self.features(body, endpoint)
         let rules = CandidateSelection.Rules(route: route)
         let score = endpoint != .embeddings && rules.strategy.scores ? DifficultyScorer(route: route).score(features).value : nil
@@ -26,7 +27,8 @@ extension Gateway {
             return CandidateSelection.Candidate(name: model.name, spec: model.spec, ttftP95Milliseconds: observed.ttftP95,
                                                 tokensPerSecond: observed.tokensPerSecond, trafficPercent: route.traffic?[model.name] ?? 0)
         }
-        let outcome = CandidateSelection.choose(candidates, for: demand, rules: rules, draw: Double.random(in: 0..<1))
+        let draw = sticky.map(CandidateSelection.stickyDraw) ?? Double.random(in: 0..<1)
+        let outcome = CandidateSelection.choose(candidates, for: demand, rules: rules, draw: draw)
         if let refusal = outcome.refusal {
             throw .invalidRequest(refusal + "; lower max_tokens, pin a model, or change the route's rules", param: "model", code: "no_qualified_model")
         }

@@ -88,7 +88,7 @@ public final class Gateway: Sendable {
             }
             let stream = try Self.optionalBool(body, "stream") ?? false
             if stream && !endpoint.canStream { throw OpenAIError.invalidRequest("embeddings cannot be streamed", param: "stream") }
-            let plan = try resolve(modelName, in: current, for: key, body: body, endpoint: endpoint)
+            let plan = try resolve(modelName, in: current, for: key, body: body, endpoint: endpoint, headers: request.headers)
             exchange.route = plan.route
             exchange.score = plan.score
             if let refusal = limiter.admit(key, stream: stream) { throw Self.error(for: refusal) }
@@ -167,14 +167,18 @@ public final class Gateway: Sendable {
 
     /// The plan for `name`: `lumen/<route>` or a model (which fails over with the defaults).
     private func resolve(_ name: String, in state: CompiledState, for key: APIKeyRecord, body: JSONValue,
-                         endpoint: Endpoint) throws(OpenAIError) -> Plan {
+                         endpoint: Endpoint, headers: HTTPFields) throws(OpenAIError) -> Plan {
         if name.hasPrefix("lumen/") {
             let routeName = String(name.dropFirst(6))
             guard let route = state.routes[routeName] else {
                 throw .notFound("the route `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
             }
             try authorize(key, routeName)
-            let chosen = try select(route, models: route.candidates.compactMap { state.models[$0] }, body: body, endpoint: endpoint)
+            let sticky = route.stickyBy.flatMap { name in
+                name == "user" ? body["user"]?.stringValue : HTTPField.Name(name).flatMap { headers[$0] }
+            }
+            let chosen = try select(route, models: route.candidates.compactMap { state.models[$0] }, body: body, endpoint: endpoint,
+                                    sticky: sticky)
             let limits = BudgetBook.Limits(daily: route.budget?.daily?.amount, monthly: route.budget?.monthly?.amount)
             var budgets = Self.budgets(of: key)
             if limits != BudgetBook.Limits() { budgets.append((.route(routeName), limits)) }

@@ -1,7 +1,13 @@
+public import LumenAPI
 /// Something that answers requests: a provider's model, or replicas this fleet runs.
 public struct ModelSpec: Codable, Sendable, Hashable {
     public enum Capability: String, CaseIterable, Codable, Sendable {
         case tools, json, vision, embeddings
+    }
+
+    public struct Latency: Codable, Sendable, Hashable {
+        public var ttftP95: LumenDuration?
+        public var tokensPerSecond: Double?
     }
 
     /// USD per million tokens.
@@ -18,6 +24,8 @@ public struct ModelSpec: Codable, Sendable, Hashable {
     public var quality: Double
     public var contextWindow: Int
     public var maxOutputTokens: Int?
+    /// Expected speed, the prior a route's SLO is checked against until the agent has observed the model.
+    public var latency: Latency?
     public var capabilities: [Capability]
 
     static func read(_ object: inout ObjectReader, name: String) -> ModelSpec? {
@@ -53,6 +61,14 @@ public struct ModelSpec: Codable, Sendable, Hashable {
         if let maxOutputTokens, let contextWindow, maxOutputTokens > contextWindow {
             object.report("maxOutputTokens", "maxOutputTokens (\(maxOutputTokens)) cannot exceed contextWindow (\(contextWindow))")
         }
+        let latency = object.nested("latency") { fields -> Latency? in
+            Latency(
+                ttftP95: fields.optional("ttftP95") { $0.duration() },
+                tokensPerSecond: fields.optional("tokensPerSecond") {
+                    $0.number(in: 0.001...1_000_000, expected: "a positive number of tokens per second")
+                }
+            )
+        }
         let capabilities = object.value("capabilities", default: []) { reader in
             reader.list { $0.oneOf(Capability.self) }.map(uniqueInOrder)
         }
@@ -60,7 +76,7 @@ public struct ModelSpec: Codable, Sendable, Hashable {
         guard let pricing, let quality, let contextWindow else { return nil }
         return ModelSpec(
             provider: provider, upstreamModel: upstreamModel, deployment: deployment, pricing: pricing,
-            quality: quality, contextWindow: contextWindow, maxOutputTokens: maxOutputTokens,
+            quality: quality, contextWindow: contextWindow, maxOutputTokens: maxOutputTokens, latency: latency,
             capabilities: capabilities
         )
     }

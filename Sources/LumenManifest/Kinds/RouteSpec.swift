@@ -63,6 +63,9 @@ public struct RouteSpec: Codable, Sendable, Hashable {
     public var onNoCandidate: NoCandidatePolicy
     /// Percent of traffic per candidate, for `strategy: weighted`.
     public var traffic: SortedMap<Int>?
+    /// Keeps a user or session on one side of a weighted split: `user` (the request's `user` field)
+    /// or the name of a request header, such as `x-session-id`.
+    public var stickyBy: String?
     public var budget: Budget?
     public var slo: SLO?
     public var failover: Failover
@@ -107,6 +110,17 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         } else if strategy != .weighted && object.has("traffic") {
             object.report("traffic", "traffic applies only to strategy weighted; set strategy: weighted or remove traffic")
         }
+        let stickyBy = object.optional("stickyBy") { reader -> String? in
+            guard let text = reader.string(expected: "user, or a request header's name such as x-session-id") else { return nil }
+            guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                reader.scope.report(reader.node, reader.path, "expected user, or a request header's name such as x-session-id, got \(text)")
+                return nil
+            }
+            return text.lowercased()
+        }
+        if strategy != .weighted && object.has("stickyBy") {
+            object.report("stickyBy", "stickyBy applies only to strategy weighted; set strategy: weighted or remove stickyBy")
+        }
         let budget = object.nested("budget") { fields -> Budget? in
             Budget(
                 maxCostPerRequest: fields.optional("maxCostPerRequest") { $0.positiveUSD() },
@@ -138,7 +152,7 @@ public struct RouteSpec: Codable, Sendable, Hashable {
         guard let candidates else { return nil }
         return RouteSpec(
             candidates: candidates, strategy: strategy, qualityBar: qualityBar, scorer: scorer,
-            onNoCandidate: onNoCandidate, traffic: traffic.map(SortedMap.init), budget: budget, slo: slo,
+            onNoCandidate: onNoCandidate, traffic: traffic.map(SortedMap.init), stickyBy: stickyBy, budget: budget, slo: slo,
             failover: failover, retention: retention
         )
     }

@@ -139,7 +139,7 @@ final class FaultyReplica {
             let good = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
             // No probes: a probe that meets the faulty replica's fault would steer the next request
             // away from it, and each case needs one stream to start there.
-            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            try cluster.startAgent(extra: ["--probe-interval", "0", "--replica-choice", "round-robin"])
             let faulty = FaultyReplica(cluster: cluster, good: good)
             defer { faulty.stop() }
             try faulty.replace(with: [])
@@ -232,7 +232,7 @@ final class FaultyReplica {
             let good = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
             // No probes: a probe that meets the faulty replica's fault would steer the next request
             // away from it, and each case needs one stream to start there.
-            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            try cluster.startAgent(extra: ["--probe-interval", "0", "--replica-choice", "round-robin"])
             let faulty = FaultyReplica(cluster: cluster, good: good)
             defer { faulty.stop() }
             try faulty.replace(with: [])
@@ -272,7 +272,7 @@ final class FaultyReplica {
             defer { cluster.stop() }
             let slow = try cluster.startSimulator(["--ttft", "3s", "--itl", "0ms"])
             let fast = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
-            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            try cluster.startAgent(extra: ["--probe-interval", "0", "--replica-choice", "round-robin"])
             let applied = try cluster.apply("""
                 \(cluster.node)
                 ---

@@ -177,7 +177,8 @@ extension RetryTests {
             defer { cluster.stop() }
             let hole = try Blackhole()
             let good = try cluster.startSimulator(["--ttft", "1ms"])
-            try cluster.startAgent(extra: ["--probe-interval", "0"])
+            // Taken in turn, the first request starts on the blackholed replica.
+            try cluster.startAgent(extra: ["--probe-interval", "0", "--replica-choice", "round-robin"])
             let blackholed = "http://127.0.0.1:\(hole.port)/v1"
             #expect(try cluster.apply(FailoverTests.manifests(cluster, blackholed, good)).exitCode == 0)
             let key = try cluster.createKey("blackhole")

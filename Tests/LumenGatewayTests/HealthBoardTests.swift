@@ -101,4 +101,15 @@ final class TestClock: Sendable {
         #expect(state(board, all[0].id) == .degraded)
         #expect(board.reports().first { $0.upstream == all[0].id }?.reason.contains("error rate") == true)
     }
+
+    @Test func aRateLimitedUpstreamGoesBehindTheOthersForItsRetryAfterAndIsNotEjected() {
+        let board = board()
+        let all = upstreams(3)
+        board.register(all, model: "m")
+        for _ in 0..<5 { board.pressured(all[0].id, retryAfter: .seconds(2), reason: "HTTP 429: slow down") }
+        #expect(board.order(all, model: "m").map(\.id) == [all[1].id, all[2].id, all[0].id])
+        #expect(state(board, all[0].id) == .healthy)
+        clock.advance(.seconds(3))
+        #expect(board.order(all, model: "m").first?.id == all[0].id)
+    }
 }

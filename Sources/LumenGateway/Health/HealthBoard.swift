@@ -61,6 +61,8 @@ public final class HealthBoard: Sendable {
         var requests = 0
         var inFlight = 0
         var lastError: String?
+        /// Until when the upstream asked for less traffic (a 429): tried after the others meanwhile.
+        var pressuredUntil: ContinuousClock.Instant?
 
         mutating func move(to state: State, _ reason: String, at now: ContinuousClock.Instant) {
             if state != self.state { since = now }
@@ -97,8 +99,9 @@ public final class HealthBoard: Sendable {
         return records.withLock { table in
             func rank(_ upstream: Upstream) -> Int {
                 guard let record = table[upstream.id] else { return 0 }
+                let pressured = record.pressuredUntil.map { $0 > now } ?? false
                 switch record.state {
-                case .healthy, .starting: return 0
+                case .healthy, .starting: return pressured ? 1 : 0
                 case .degraded: return 1
                 case .draining: return 3
                 case .ejected: return (record.ejectedUntil.map { $0 <= now } ?? true) ? 2 : 4
@@ -166,6 +169,16 @@ public final class HealthBoard: Sendable {
                 record.move(to: .healthy, "answering", at: now)
             }
             table[id] = record
+        }
+    }
+
+    /// The upstream said 429: pressure, not ill health. It is tried after the others until
+    /// `retryAfter` has passed, and no ejection is counted against it.
+    public func pressured(_ id: String, retryAfter: Duration, reason: String) {
+        let now = clock()
+        records.withLock { table in
+            table[id]?.pressuredUntil = now + retryAfter
+            table[id]?.lastError = reason
         }
     }
 

@@ -70,11 +70,13 @@ extension Gateway {
                         guard code == 429 || code >= 500 else { return .refused(model, upstream, response.status, errorBody) }
                         let detail = (try? JSONValue(json: String(buffer: errorBody)))?["error"]?["message"]?.stringValue
                             ?? String(buffer: errorBody).prefix(200).description
-                        // A 429 is pressure, not ill health: move on without counting it against the upstream.
+                        let retryAfter = response.headers.first(name: "retry-after").flatMap { Int($0) }
+                        // A 429 is pressure, not ill health: the upstream goes behind the others for a
+                        // while (so load-aware choice does not keep picking it), with no ejection counted.
                         if code >= 500 { health.failed(upstream.id, reason: "HTTP \(code): \(detail)", peers: peers) }
+                        if code == 429 { health.pressured(upstream.id, retryAfter: .seconds(max(1, retryAfter ?? 1)), reason: "HTTP 429: \(detail)") }
                         failures.append(UpstreamFailure(upstream: upstream, message: "HTTP \(code): \(detail)",
-                                                        retryAfter: response.headers.first(name: "retry-after").flatMap { Int($0) },
-                                                        rateLimited: code == 429))
+                                                        retryAfter: retryAfter, rateLimited: code == 429))
                     case .failure(let message):
                         health.failed(upstream.id, reason: message, peers: peers)
                         failures.append(UpstreamFailure(upstream: upstream, message: message, unreachable: true))

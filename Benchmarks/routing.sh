@@ -24,7 +24,7 @@ for fold in "a b" "b a"; do
   set -- $fold
   export LUMEN_HOME="$work/home-$1"
   "$lumenctl" apply -f manifests/ >/dev/null 2>&1
-  "$lumenctl" scorer fit -f "$work/$1.jsonl" --route auto >"$work/route-$1.yaml" 2>/dev/null
+  "$lumenctl" scorer fit -f "$work/$1.jsonl" --route auto --recall 0.98 >"$work/route-$1.yaml" 2>/dev/null
   "$lumenctl" apply -f "$work/route-$1.yaml" >/dev/null 2>&1
   echo "== fitted on half $1 ($(wc -l <"$work/$1.jsonl") prompts), measured on half $2"
   "$lumenctl" scorer evaluate -f "$work/$2.jsonl" --route auto

@@ -16,9 +16,9 @@ public struct DifficultyScorer: Sendable, Equatable {
     /// and calibrated so that 95% of its hard prompts score at least 0.75. That set has no
     /// conversations or tools, so `depth` and `structured` are set by hand. Fit your own for your traffic.
     public static let standard = DifficultyScorer(weights: [
-        "length": 2.613, "code": 2.4, "math": 5.723, "reasoning": 6.046, "steps": 2.483, "constraints": 3.007,
-        "questions": -5.832, "simple": -2.99, "depth": 0.8, "structured": 1.0, "language": -0.3,
-    ], bias: 2.289)
+        "length": 2.559, "code": 2.414, "math": 6.015, "reasoning": 6.034, "steps": 2.467, "constraints": 3.003,
+        "questions": -5.534, "simple": -2.146, "depth": 0.8, "structured": 1.0, "language": -0.429,
+    ], bias: 2.075)
 
     public struct Score: Sendable, Equatable {
         public var value: Double

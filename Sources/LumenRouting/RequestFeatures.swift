@@ -107,7 +107,7 @@ public struct RequestFeatures: Sendable, Equatable {
         values["steps"] = saturating(Double(steps), at: 6)
         values["constraints"] = saturating(Double(constraints), at: 5)
         values["questions"] = saturating(Double(questions), at: 4)
-        values["simple"] = saturating(Double(simple), at: 2)
+        values["simple"] = saturating(Double(simple), at: 1)
         values["depth"] = saturating(Double(max(0, messages - 1)), at: 10)
         values["structured"] = structured ? 1 : 0
         values["language"] = letters == 0 ? 0 : Double(nonASCIILetters) / Double(letters)

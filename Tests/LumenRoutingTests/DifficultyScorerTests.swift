@@ -11,7 +11,7 @@ import Testing
     }
 
     /// Prompts outside the labelled set the weights were fitted to: everyday ones need no more than
-    /// the cheapest tier of the example route (0.45), hard ones a strong model (0.75).
+    /// the quickstart's cheap model (quality 0.5), hard ones a strong model (0.75).
     @Test func everydayQuestionsScoreLowHardTasksHigh() {
         let easy = ["What is the capital of Peru?", "Tell me a fun fact about owls.", "How many hours are in a week?", "Give me a synonym for quick."]
         let hard = [
@@ -21,7 +21,7 @@ import Testing
             "Compute the integral of x^2 * e^x dx, then solve the differential equation y'' + y = 0 and explain why the solution is unique.",
         ]
         let easyScores = easy.map(score), hardScores = hard.map(score)
-        #expect(easyScores.allSatisfy { $0 < 0.45 }, "\(easyScores)")
+        #expect(easyScores.allSatisfy { $0 < 0.5 }, "\(easyScores)")
         #expect(hardScores.allSatisfy { $0 > 0.75 }, "\(hardScores)")
         #expect(easyScores.max()! < hardScores.min()!)
     }

@@ -5,6 +5,32 @@ import LumenManifest
 import LumenRouting
 import LumenStore
 
+/// A route from the control store, with the models it may choose from.
+struct StoredRoute {
+    var manifest: Manifest
+    var spec: RouteSpec
+    var models: [String: ModelSpec]
+    var snapshot: Snapshot
+
+    /// `name` may be given as `lumen/<name>`.
+    static func load(_ name: String, home: HomeOptions) throws -> StoredRoute {
+        guard let store = try home.existingStore(), let snapshot = try store.snapshot() else { throw CommandFailure.emptyStore(home.path) }
+        let name = name.hasPrefix("lumen/") ? String(name.dropFirst(6)) : name
+        var routes: [String: (Manifest, RouteSpec)] = [:], models: [String: ModelSpec] = [:]
+        for manifest in snapshot.manifests {
+            switch manifest.spec {
+            case .route(let spec): routes[manifest.name] = (manifest, spec)
+            case .model(let spec): models[manifest.name] = spec
+            default: break
+            }
+        }
+        guard let (manifest, spec) = routes[name] else {
+            throw CommandFailure("no route named \(name); the routes are: \(routes.keys.sorted().joined(separator: ", "))")
+        }
+        return StoredRoute(manifest: manifest, spec: spec, models: models, snapshot: snapshot)
+    }
+}
+
 /// `lumenctl route explain`: how a route would choose for one request, and why.
 struct Route: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,21 +60,10 @@ struct Route: ParsableCommand {
 
         func run() throws {
             let console = Console.current
-            guard let store = try home.existingStore(), let snapshot = try store.snapshot() else { throw CommandFailure.emptyStore(home.path) }
-            let routeName = route.hasPrefix("lumen/") ? String(route.dropFirst(6)) : route
-            var routes: [String: RouteSpec] = [:], models: [String: ModelSpec] = [:]
-            for manifest in snapshot.manifests {
-                switch manifest.spec {
-                case .route(let spec): routes[manifest.name] = spec
-                case .model(let spec): models[manifest.name] = spec
-                default: break
-                }
-            }
-            guard let spec = routes[routeName] else {
-                throw CommandFailure("no route named \(routeName); the routes are: \(routes.keys.sorted().joined(separator: ", "))")
-            }
+            let stored = try StoredRoute.load(route, home: home)
+            let routeName = stored.manifest.name, spec = stored.spec, models = stored.models
             let body = try requestBody()
-            let observed = Self.observed(snapshot, console: console, home: home.path)
+            let observed = Self.observed(stored.snapshot, console: console, home: home.path)
             let features = RequestFeatures(body: body)
             let rules = CandidateSelection.Rules(route: spec)
             let scorer = DifficultyScorer(route: spec)

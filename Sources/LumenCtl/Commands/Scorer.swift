@@ -88,12 +88,10 @@ struct Scorer: ParsableCommand {
                 console.write(yaml.hasSuffix("\n") ? yaml : yaml + "\n")
                 return
             }
-            guard let store = try home.existingStore(), let snapshot = try store.snapshot() else { throw CommandFailure.emptyStore(home.path) }
-            guard var manifest = snapshot.manifests.first(where: { $0.kind == .route && $0.name == route }),
-                  case .route(var spec) = manifest.spec else {
-                throw CommandFailure("no route named \(route); lumenctl get routes lists them")
-            }
-            spec.scorer = scorer
+            var stored = try StoredRoute.load(route, home: home)
+            var manifest = stored.manifest
+            stored.spec.scorer = scorer
+            let spec = stored.spec
             manifest.spec = .route(spec)
             console.write(manifest.canonicalYAML)
         }
@@ -117,13 +115,8 @@ struct Scorer: ParsableCommand {
 
         func run() throws {
             let examples = try Scorer.read(file)
-            guard let store = try home.existingStore(), let snapshot = try store.snapshot() else { throw CommandFailure.emptyStore(home.path) }
-            var routes: [String: RouteSpec] = [:], models: [String: ModelSpec] = [:]
-            for manifest in snapshot.manifests {
-                if case .route(let spec) = manifest.spec { routes[manifest.name] = spec }
-                if case .model(let spec) = manifest.spec { models[manifest.name] = spec }
-            }
-            guard let spec = routes[route] else { throw CommandFailure("no route named \(route); lumenctl get routes lists them") }
+            let stored = try StoredRoute.load(route, home: home)
+            let spec = stored.spec, models = stored.models
             let candidates = spec.candidates.compactMap { name in models[name].map { CandidateSelection.Candidate(name: name, spec: $0) } }
             guard let strongest = candidates.max(by: { $0.quality < $1.quality }) else { throw CommandFailure("route \(route) has no candidates") }
             let rules = CandidateSelection.Rules(route: spec), scorer = DifficultyScorer(route: spec)

@@ -2,7 +2,8 @@
 # Installs what building and testing Lumen needs on a fresh Debian machine with the Swift toolchain.
 set -euo pipefail
 
-packages=(libsqlite3-dev sqlite3)
+# tmux and chromium: the tests look at `lumenctl top` and the shadow report as a person would.
+packages=(libsqlite3-dev sqlite3 tmux chromium fonts-dejavu-core)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -42,11 +42,25 @@ struct AdminAPI: Sendable {
             guard authorized(request) else { return unauthorized() }
             return encoded(health.reports())
         }
+        router.get("/v1/shadow/pairs") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            let query = request.uri.queryParameters
+            guard let test = query.get("test"), !test.isEmpty else {
+                return json(OpenAIError.invalidRequest("name the shadow test: /v1/shadow/pairs?test=NAME", param: "test").body, status: .badRequest)
+            }
+            do {
+                return encoded(try store.shadowPairs(test: test, limit: query.get("limit", as: Int.self) ?? 100_000))
+            } catch {
+                return json(OpenAIError.server("cannot read the shadow pairs: \(error)").body, status: .internalServerError)
+            }
+        }
         router.get("/v1/usage") { request, _ in
             guard authorized(request) else { return unauthorized() }
-            let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 10_000
+            // since and until: ISO 8601 times; rows that started in [since, until).
+            let query = request.uri.queryParameters
+            let limit = query.get("limit", as: Int.self) ?? 100_000
             do {
-                return encoded(try store.usage(limit: limit))
+                return encoded(try store.usage(since: query.get("since"), until: query.get("until"), limit: limit))
             } catch {
                 return json(OpenAIError.server("cannot read the usage ledger: \(error)").body, status: .internalServerError)
             }

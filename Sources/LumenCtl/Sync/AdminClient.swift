@@ -37,15 +37,18 @@ struct AdminClient {
 
     /// Asks every node for its status.
     func status(of nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
-        try each(nodes) { node, token in
-            await Self.send(.GET, node: node, path: "/v1/status", body: nil, token: token, revision: nil)
-        }
+        try read("/v1/status", of: nodes)
     }
 
     /// Asks every node for the health of its upstreams.
     func health(of nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
+        try read("/v1/health", of: nodes)
+    }
+
+    /// GETs `path` (with its query) from every node's admin API; each answer is in `answer`.
+    func read(_ path: String, of nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
         try each(nodes) { node, token in
-            await Self.send(.GET, node: node, path: "/v1/health", body: nil, token: token, revision: nil)
+            await Self.send(.GET, node: node, path: path, body: nil, token: token, revision: nil)
         }
     }
 
@@ -80,8 +83,9 @@ struct AdminClient {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
-            let data = try await response.body.collect(upTo: 1 << 20)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            // Ledgers and shadow pairs can be large; a status answer is small.
+            let data = try await response.body.collect(upTo: 1 << 30)
             let answer = try? JSONValue(json: String(buffer: data))
             result.answer = answer
             result.version = answer?["version"]?.stringValue

@@ -51,6 +51,18 @@ public final class AgentStore: Sendable {
                     CREATE INDEX usage_at ON usage(at);
                     """)
             }
+            migrator.registerMigration("v2-shadow-pairs") { db in
+                // The pair as JSON: zero-retention routes' pairs hold measures only, never text.
+                try db.execute(sql: """
+                    CREATE TABLE shadow_pair (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        test TEXT NOT NULL,
+                        at TEXT NOT NULL,
+                        body TEXT NOT NULL
+                    );
+                    CREATE INDEX shadow_pair_test ON shadow_pair(test, id);
+                    """)
+            }
             if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) { throw StoreError.newerSchema(path) }
             try migrator.migrate(pool)
         } catch let error as StoreError {
@@ -101,10 +113,11 @@ public final class AgentStore: Sendable {
         } }
     }
 
-    /// Ledger rows, oldest first.
-    public func usage(limit: Int = 10_000) throws -> [UsageRecord] {
+    /// Ledger rows, oldest first: those that started in [`since`, `until`) (ISO 8601 times), at most `limit`.
+    public func usage(since: String? = nil, until: String? = nil, limit: Int = 100_000) throws -> [UsageRecord] {
         try run { try self.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM usage ORDER BY id LIMIT ?", arguments: [limit]).map { row in
+            try Row.fetchAll(db, sql: "SELECT * FROM usage WHERE at >= ? AND at < ? ORDER BY id LIMIT ?",
+                             arguments: [since ?? "", until ?? "~", limit]).map { row in
                 UsageRecord(
                     requestID: row["requestId"], at: row["at"], keyName: row["keyName"], route: row["route"], model: row["model"],
                     upstream: row["upstream"], promptTokens: row["promptTokens"], completionTokens: row["completionTokens"],
@@ -121,6 +134,39 @@ public final class AgentStore: Sendable {
             try Row.fetchAll(db, sql: "SELECT at, keyName, route, cost FROM usage WHERE at >= ? ORDER BY id", arguments: [at]).map { row in
                 (row["at"], row["keyName"], row["route"], row["cost"])
             }
+        } }
+    }
+
+    /// Appends shadow pairs in one transaction.
+    public func appendShadowPairs(_ pairs: [ShadowPair]) throws {
+        guard !pairs.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        try run { try self.pool.write { db in
+            let insert = try db.makeStatement(sql: "INSERT INTO shadow_pair (test, at, body) VALUES (?, ?, ?)")
+            for pair in pairs {
+                try insert.execute(arguments: [pair.test, pair.at, String(decoding: try encoder.encode(pair), as: UTF8.self)])
+            }
+        } }
+    }
+
+    /// A shadow test's pairs, oldest first, at most `limit`.
+    public func shadowPairs(test: String, limit: Int = 100_000) throws -> [ShadowPair] {
+        let decoder = JSONDecoder()
+        return try run { try self.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM shadow_pair WHERE test = ? ORDER BY id LIMIT ?", arguments: [test, limit])
+                .map { try decoder.decode(ShadowPair.self, from: Data($0.utf8)) }
+        } }
+    }
+
+    /// Pairs recorded so far per shadow test, so `maxRequests` holds across restarts.
+    public func shadowPairCounts() throws -> [String: Int] {
+        try run { try self.pool.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT test, COUNT(*) AS n FROM shadow_pair GROUP BY test") {
+                counts[row["test"]] = row["n"]
+            }
+            return counts
         } }
     }
 

@@ -11,7 +11,7 @@ import NIOCore
 struct AdminAPI: Sendable {
     let state: GatewayState
     let health: HealthBoard
-    let metrics: GatewayMetrics
+    let gateway: Gateway
     let store: AgentStore
     let clusterToken: String
     let version: String
@@ -24,7 +24,7 @@ struct AdminAPI: Sendable {
         // Prometheus scrapes without the cluster token: the page holds counts, never keys or prompts.
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: metrics.prometheusText())))
+                     body: .init(byteBuffer: ByteBuffer(string: gateway.metricsText())))
         }
         router.put("/v1/snapshot") { request, _ in
             guard authorized(request) else { return unauthorized() }
@@ -41,6 +41,21 @@ struct AdminAPI: Sendable {
         router.get("/v1/health") { request, _ in
             guard authorized(request) else { return unauthorized() }
             return encoded(health.reports())
+        }
+        // Each shadow test's pairs on this agent: recorded, and taken (recorded plus in flight).
+        router.get("/v1/shadow") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            do {
+                let recorded = try store.shadowPairCounts()
+                let taken = gateway.shadows.taken()
+                let names = Set(recorded.keys).union(taken.keys).sorted()
+                return json(.map(names.map { name in
+                    .init(name, .map([.init("pairs", .number(String(recorded[name] ?? 0))),
+                                      .init("taken", .number(String(taken[name] ?? 0)))]))
+                }))
+            } catch {
+                return json(OpenAIError.server("cannot read the shadow pairs: \(error)").body, status: .internalServerError)
+            }
         }
         router.get("/v1/shadow/pairs") { request, _ in
             guard authorized(request) else { return unauthorized() }

@@ -59,7 +59,7 @@ public enum Agent {
         let health = HealthBoard()
         let budgets = try Self.budgets(from: store)
         let gateway = Gateway(state: state, client: client, ledger: ledger, health: health, budgets: budgets,
-                              configuration: options.gateway, logger: logger)
+                              shadowStore: store, configuration: options.gateway, logger: logger)
 
         let ports = PortReport(onListening)
         let publicRouter = Router()
@@ -71,7 +71,7 @@ public enum Agent {
             onServerRunning: { channel in ports.report(public: channel.localAddress?.port ?? options.listenPort) },
             logger: logger)
         let adminRouter = Router()
-        AdminAPI(state: state, health: health, metrics: gateway.metrics, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
+        AdminAPI(state: state, health: health, gateway: gateway, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
         let adminApp = Application(
             router: adminRouter,
             configuration: .init(address: .hostname(options.adminHost, port: options.adminPort), serverName: "lumen-agent-admin"),
@@ -79,7 +79,7 @@ public enum Agent {
             logger: logger)
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: LedgerService(ledger: ledger)),
+            .init(service: LedgerService(ledger: ledger, shadows: gateway.shadows)),
             .init(service: adminApp),
             .init(service: publicApp),
         ]
@@ -114,15 +114,22 @@ public enum Agent {
     }
 }
 
-/// Flushes the ledger in the background; on shutdown (after the servers drained) flushes once more.
+/// Flushes the ledger and shadow pairs in the background; on shutdown (after the servers drained)
+/// flushes once more.
 struct LedgerService: Service {
     let ledger: UsageLedger
+    let shadows: ShadowMirror
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await ledger.run()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                ledger.flush()
+                shadows.flush()
+            }
         }
         ledger.flush()
+        shadows.flush()
     }
 }
 

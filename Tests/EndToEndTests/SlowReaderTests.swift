@@ -67,13 +67,15 @@ func residentKiB(_ pid: Int32) throws -> Int {
     return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
 }
 
-/// One value from a Prometheus text page.
+/// A family's value from a Prometheus text page, summed over its series.
 func metric(_ name: String, at url: String) async throws -> Int {
     var request = HTTPClientRequest(url: url)
     request.method = .GET
     let page = try await send(request).body
-    let line = page.split(separator: "\n").first { $0.hasPrefix(name + " ") } ?? ""
-    return Int(line.split(separator: " ").last ?? "") ?? -1
+    // Every series of the family, whatever its labels.
+    let lines = page.split(separator: "\n").filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+    guard !lines.isEmpty else { return -1 }
+    return lines.reduce(0) { $0 + (Int(Double($1.split(separator: " ").last ?? "") ?? 0)) }
 }
 
 @Suite(.serialized) struct SlowReaderTests {

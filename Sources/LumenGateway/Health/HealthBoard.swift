@@ -6,7 +6,7 @@ import Synchronization
 /// (capped, jittered), but never more than a set share of a model's upstreams at once; an
 /// ejected upstream comes back when a probe or a trial request succeeds.
 public final class HealthBoard: Sendable {
-    public enum State: String, Sendable, Codable {
+    public enum State: String, Sendable, Codable, CaseIterable {
         case healthy, degraded, ejected, draining, starting
     }
 

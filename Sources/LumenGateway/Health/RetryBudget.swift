@@ -21,6 +21,8 @@ final class RetryBudget: Sendable {
         counts.withLock { $0.requests -= 1 }
     }
 
+    var requestsInFlight: Int { counts.withLock { $0.requests } }
+
     /// Takes a retry if the budget allows; give it back with `retryEnded` once it has an answer.
     func spend() -> Bool {
         counts.withLock { counts in

@@ -184,6 +184,7 @@ extension Gateway {
                                        prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts - tried.count, requestID: exchange.requestID) { _, upstream in
                 Self.outgoing(body, to: upstream, stream: false)
             }
+            if tried.isEmpty { startShadows(exchange.shadows, body: body, endpoint: endpoint, plan: plan) }
             switch answer {
             case .exhausted(let failures, let skipped):
                 return exhaustedResponse(failures, skipped: skipped, exchange: &exchange, target: target)
@@ -203,6 +204,7 @@ extension Gateway {
                     var answer = try JSONValue(json: String(buffer: buffer))
                     answer = answer.setting("model", .string(model.name))
                     readUsage(answer["usage"], into: &exchange)
+                    if !exchange.shadows.isEmpty { (exchange.answerText, exchange.answerToolCalls) = Self.answerParts(answer) }
                     finish(exchange, outcome: .completed)
                     return jsonResponse(answer, exchange)
                 } catch {

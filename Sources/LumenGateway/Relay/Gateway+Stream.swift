@@ -39,11 +39,13 @@ extension Gateway {
         }
     }
 
-    /// Where a leg's events go: to the client, or held back until the leg's first content (a
-    /// hedged start, where the first upstream to produce a token wins).
+    /// Where a leg's events go: to the client, held back until the leg's first content (a
+    /// hedged start, where the first upstream to produce a token wins), or nowhere (a shadow,
+    /// whose answer is only measured).
     enum Output {
         case client(any ResponseBodyWriter)
         case held([ByteBuffer])
+        case discarded
 
         /// Sends or holds one event.
         mutating func send(_ event: ByteBuffer) async throws(ClientGone) {
@@ -54,6 +56,8 @@ extension Gateway {
             case .held(var events):
                 events.append(event)
                 self = .held(events)
+            case .discarded:
+                break
             }
         }
 
@@ -92,6 +96,7 @@ extension Gateway {
                                   requestID: exchange.requestID) { _, upstream in
             Self.outgoing(body, to: upstream, stream: true)
         }
+        startShadows(exchange.shadows, body: body, endpoint: endpoint, plan: plan)
         guard case .answered(let model, let upstream, let upstreamResponse) = first else {
             if let key { limiter.releaseStream(key) }
             switch first {
@@ -175,6 +180,10 @@ extension Gateway {
             exchange.promptTokens = relay.promptTokens ?? exchange.promptTokens
             exchange.completionTokens = relay.completionTokens
             exchange.cachedTokens = relay.cachedTokens ?? 0
+            if !exchange.shadows.isEmpty {
+                exchange.answerText = relay.text
+                exchange.answerToolCalls = relay.toolCalls.map { ShadowTicket.ToolCall(name: $0.name ?? "", arguments: $0.arguments) }
+            }
             if let key { self.limiter.releaseStream(key) }
             self.finish(exchange, outcome: outcome)
         })
@@ -183,7 +192,7 @@ extension Gateway {
     /// Relays one leg until it ends, the client leaves, or the leg breaks: an error, a reset, a
     /// malformed or oversized event, an end without `[DONE]`, or no chunk within the stall timeout
     /// (the first-token timeout before the leg's first chunk).
-    private func relay(_ leg: Leg, through relay: inout StreamRelay, to output: inout Output,
+    func relay(_ leg: Leg, through relay: inout StreamRelay, to output: inout Output,
                        stallTimeout: Duration) async -> LegEnd {
         health.started(leg.upstream.id)
         let end = await relayLeg(leg, through: &relay, to: &output, stallTimeout: stallTimeout)

@@ -19,14 +19,17 @@ public final class Gateway: Sendable {
     let limiter = KeyLimiter()
     let retryBudget = RetryBudget()
     public let metrics = GatewayMetrics()
+    /// Shadow tests' sampling, mirrored requests and their pairs.
+    public let shadows: ShadowMirror
     let budgets: BudgetBook
     let health: HealthBoard
     let configuration: GatewayConfiguration
     let logger: Logger
 
     public init(state: GatewayState, client: HTTPClient, ledger: UsageLedger, health: HealthBoard = HealthBoard(),
-                budgets: BudgetBook = BudgetBook(), configuration: GatewayConfiguration, logger: Logger) {
+                budgets: BudgetBook = BudgetBook(), shadowStore: AgentStore? = nil, configuration: GatewayConfiguration, logger: Logger) {
         self.state = state
+        shadows = ShadowMirror(store: shadowStore, metrics: metrics, logger: logger)
         self.budgets = budgets
         self.client = client
         self.ledger = ledger
@@ -69,6 +72,11 @@ public final class Gateway: Sendable {
         var reservation: BudgetBook.Reservation?
         /// Whether a stream ended with an error event because no upstream could continue it.
         var unrecoverable = false
+        /// Shadow tests mirroring this request; they get its half of their pairs when it ends.
+        var shadows: [ShadowTicket] = []
+        /// Choice 0's answer, kept only while a shadow test needs it.
+        var answerText = ""
+        var answerToolCalls: [ShadowTicket.ToolCall] = []
 
         var elapsedMilliseconds: Double { (ContinuousClock.now - started).milliseconds }
     }
@@ -99,6 +107,7 @@ public final class Gateway: Sendable {
                     throw OpenAIError.rateLimited(error.message, retryAfter: error.retryAfter, code: "budget_exceeded")
                 }
             }
+            exchange.shadows = shadowTickets(plan, exchange, body: body, endpoint: endpoint, state: current)
             if stream {
                 return await forwardStream(body, endpoint: endpoint, plan: plan, exchange: exchange)
             }
@@ -267,12 +276,24 @@ public final class Gateway: Sendable {
     /// Writes the ledger row and the request's log line; the request is no longer in flight.
     func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) {
         retryBudget.requestEnded()
-        metrics.record(outcome: outcome, failovers: exchange.failovers.count, hedged: exchange.hedged, unrecoverable: exchange.unrecoverable)
         let cost = exchange.model.map {
             Self.cost($0.spec.pricing, prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0
+        let duration = exchange.elapsedMilliseconds / 1000
+        let ttft = exchange.ttft.map { $0.milliseconds / 1000 }
+        metrics.record(GatewayMetrics.Finished(
+            route: exchange.route ?? "", model: exchange.model?.name ?? "", status: exchange.status, outcome: outcome,
+            ttftSeconds: ttft,
+            perTokenSeconds: ttft.flatMap { exchange.completionTokens > 1 ? (duration - $0) / Double(exchange.completionTokens - 1) : nil },
+            durationSeconds: duration, inputTokens: exchange.promptTokens, outputTokens: exchange.completionTokens,
+            cachedTokens: exchange.cachedTokens, cost: cost, failovers: exchange.failovers.count, hedged: exchange.hedged,
+            unrecoverable: exchange.unrecoverable))
         if let key = exchange.key { limiter.recordTokens(key, exchange.promptTokens + exchange.completionTokens) }
         if let reservation = exchange.reservation { budgets.settle(reservation, cost: cost) }
+        if !exchange.shadows.isEmpty {
+            let half = primaryHalf(exchange, outcome: outcome, cost: cost)
+            for ticket in exchange.shadows { ticket.primaryEnded(half) }
+        }
         ledger.record(UsageRecord(
             requestID: exchange.requestID, at: exchange.startedAt.ISO8601Format(), keyName: exchange.key?.name,
             route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,
@@ -286,6 +307,20 @@ public final class Gateway: Sendable {
             "tokens_out": "\(exchange.completionTokens)", "ms": "\(Int(exchange.elapsedMilliseconds))",
             "failovers": "\(exchange.failovers.isEmpty ? "-" : exchange.failovers.joined(separator: "; "))",
         ])
+    }
+
+    /// The agent's `/metrics` page: the gateway's counts, upstream state and load, and what each
+    /// route's budgets have left.
+    public func metricsText() -> String {
+        let current = state.snapshot
+        var remaining: [(route: String, period: String, remaining: Decimal)] = []
+        for (name, route) in current.routes.sorted(by: { $0.key < $1.key }) {
+            guard let budget = route.budget, budget.daily != nil || budget.monthly != nil else { continue }
+            let spent = budgets.usage(.route(name))
+            if let daily = budget.daily?.amount { remaining.append((name, "daily", max(0, daily - spent.day))) }
+            if let monthly = budget.monthly?.amount { remaining.append((name, "monthly", max(0, monthly - spent.month))) }
+        }
+        return metrics.prometheusText(upstreams: health.reports(), inFlight: retryBudget.requestsInFlight, budgets: remaining)
     }
 
     static func cost(_ pricing: ModelSpec.Pricing, prompt: Int, completion: Int, cached: Int) -> Decimal {

@@ -51,6 +51,8 @@ public struct CompiledState: Sendable {
     public var routes: [String: RouteSpec]
     public var models: [String: ServedModel]
     public var keysByHash: [String: APIKeyRecord]
+    /// Shadow tests by the route they mirror.
+    public var shadowTests: [String: [ShadowMirror.Test]] = [:]
     /// Problems found while compiling, such as provider keys missing from the environment.
     public var warnings: [String]
 
@@ -68,12 +70,14 @@ public struct CompiledState: Sendable {
         var providers: [String: ProviderSpec] = [:]
         var routes: [String: RouteSpec] = [:]
         var modelSpecs: [String: ModelSpec] = [:]
+        var shadowTests: [String: [ShadowMirror.Test]] = [:]
         for manifest in snapshot.manifests {
             switch manifest.spec {
             case .provider(let spec): providers[manifest.name] = spec
             case .route(let spec): routes[manifest.name] = spec
             case .model(let spec): modelSpecs[manifest.name] = spec
-            case .shadowTest, .node: break
+            case .shadowTest(let spec): shadowTests[spec.route, default: []].append(ShadowMirror.Test(name: manifest.name, spec: spec))
+            case .node: break
             }
         }
         var warnings: [String] = []
@@ -116,6 +120,7 @@ public struct CompiledState: Sendable {
         var keys: [String: APIKeyRecord] = [:]
         for key in snapshot.keys { keys[key.hash] = key }
         self.init(revision: snapshot.revision, routes: routes, models: models, keysByHash: keys, warnings: warnings.sorted())
+        self.shadowTests = shadowTests
     }
 }
 

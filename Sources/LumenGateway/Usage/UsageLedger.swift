@@ -32,13 +32,4 @@ public final class UsageLedger: Sendable {
             logger.error("usage ledger write failed; will retry", metadata: ["rows": "\(batch.count)", "error": "\(error)"])
         }
     }
-
-    /// Flushes every `interval` until cancelled, then once more.
-    public func run(interval: Duration = .milliseconds(200)) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            flush()
-        }
-        flush()
-    }
 }

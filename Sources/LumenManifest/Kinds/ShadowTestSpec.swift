@@ -26,6 +26,13 @@ public struct ShadowTestSpec: Codable, Sendable, Hashable {
         until.flatMap { try? Date($0, strategy: .iso8601) }
     }
 
+    /// Whether the test still mirrors traffic: before its `until` and under its `maxRequests`.
+    public func isRunning(taken: Int, now: Date = Date()) -> Bool {
+        if let until = untilDate, now >= until { return false }
+        if let maxRequests, taken >= maxRequests { return false }
+        return true
+    }
+
     static func read(_ object: inout ObjectReader) -> ShadowTestSpec? {
         let route = object.required("route", expected: "the name of a Route")?.name()
         let candidate = object.required("candidate", expected: "the name of a Model")?.name()

@@ -9,7 +9,7 @@ public struct Lumenctl: ParsableCommand {
         discussion: "Manifests (Provider, Model, Route, ShadowTest, Node) are validated before anything is written; each apply is one revision in the control store ($LUMEN_HOME/control.db). Exit codes: 0 success, 1 failure, 64 usage error.",
         version: "0.1.0",
         subcommands: [
-            Apply.self, Diff.self, Get.self, Describe.self, Delete.self, History.self, Rollback.self, Validate.self,
+            Apply.self, Diff.self, Get.self, Describe.self, Delete.self, History.self, Rollback.self, Validate.self, Shadow.self,
             Sync.self, Health.self, Keys.self, Route.self, Scorer.self, Up.self, Chat.self, Bench.self,
         ]
     )

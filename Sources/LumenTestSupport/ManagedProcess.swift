@@ -7,15 +7,26 @@ public final class ManagedProcess: @unchecked Sendable {
     private let lines = Mutex<[String]>([])
     private let pipe = Pipe()
 
-    /// Starts `executable` and waits until a stdout line matches `pattern`; returns the match's groups.
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) {
+    /// Where stdout and stderr are copied, when asked.
+    private let log: FileHandle?
+
+    /// A process of `executable`; with `log`, everything it prints is appended to that file.
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], log path: String? = nil) {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
         process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if let path, FileManager.default.fileExists(atPath: path) || FileManager.default.createFile(atPath: path, contents: nil),
+           let handle = FileHandle(forWritingAtPath: path) {
+            handle.seekToEndOfFile()
+            log = handle
+            process.standardError = handle
+        } else {
+            log = nil
+            process.standardError = FileHandle.nullDevice
+        }
         process.standardInput = FileHandle.nullDevice
     }
 
@@ -30,6 +41,7 @@ public final class ManagedProcess: @unchecked Sendable {
             let chunk = handle.availableData
             if chunk.isEmpty { break }
             buffer.append(chunk)
+            log?.write(chunk)
             while let newline = buffer.firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[..<newline], as: UTF8.self)
                 buffer.removeSubrange(...newline)
@@ -37,7 +49,11 @@ public final class ManagedProcess: @unchecked Sendable {
                 let range = NSRange(line.startIndex..., in: line)
                 if let match = regex.firstMatch(in: line, range: range) {
                     // Keep draining stdout so the child never blocks on a full pipe.
-                    handle.readabilityHandler = { $0.availableData.isEmpty ? ($0.readabilityHandler = nil) : () }
+                    let log = log
+                    handle.readabilityHandler = { handle in
+                        let data = handle.availableData
+                        if data.isEmpty { handle.readabilityHandler = nil } else { log?.write(data) }
+                    }
                     return (1..<match.numberOfRanges).compactMap { Range(match.range(at: $0), in: line).map { String(line[$0]) } }
                 }
             }

@@ -32,12 +32,14 @@ final class LiveCluster: @unchecked Sendable {
         return "http://127.0.0.1:\(port)/v1"
     }
 
-    /// Starts the agent (again on its previous ports when restarting).
-    func startAgent(extra: [String] = []) throws {
+    /// Starts the agent (again on its previous ports when restarting); `logLevel` sends its log to `dir/agent.log`.
+    func startAgent(extra: [String] = [], logLevel: String? = nil) throws {
         let listen = "127.0.0.1:\(publicPort)", admin = "127.0.0.1:\(adminPort)"
+        var environment = environment
+        if let logLevel { environment["LUMEN_LOG_LEVEL"] = logLevel }
         let process = ManagedProcess(builtExecutable("lumen-agent"),
                                      ["run", "--home", dir + "/agent", "--listen", listen, "--admin-listen", admin] + extra,
-                                     environment: environment)
+                                     environment: environment, log: logLevel == nil ? nil : dir + "/agent.log")
         let ports = try process.start(waitingFor: #"http://127\.0\.0\.1:(\d+)/v1 \(admin http://127\.0\.0\.1:(\d+)\)"#)
         publicPort = Int(ports[0]) ?? 0
         adminPort = Int(ports[1]) ?? 0

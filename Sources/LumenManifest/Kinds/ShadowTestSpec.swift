@@ -12,6 +12,15 @@ public struct ShadowTestSpec: Codable, Sendable, Hashable {
         public var maxLatencyP95Ratio = 1.25
         /// Candidate cost per request divided by the primary's; `nil` means cost does not gate.
         public var maxCostRatio: Double?
+
+        public init(minAgreement: Double = 0.9, maxErrorRate: Double = 0.01, maxTtftP95Ratio: Double = 1.25,
+                    maxLatencyP95Ratio: Double = 1.25, maxCostRatio: Double? = nil) {
+            self.minAgreement = minAgreement
+            self.maxErrorRate = maxErrorRate
+            self.maxTtftP95Ratio = maxTtftP95Ratio
+            self.maxLatencyP95Ratio = maxLatencyP95Ratio
+            self.maxCostRatio = maxCostRatio
+        }
     }
 
     public var route: String
@@ -21,6 +30,16 @@ public struct ShadowTestSpec: Codable, Sendable, Hashable {
     /// ISO 8601, UTC: `2026-12-01T00:00:00Z`.
     public var until: String?
     public var thresholds: Thresholds
+
+    public init(route: String, candidate: String, sampleRate: Double, maxRequests: Int? = nil, until: String? = nil,
+                thresholds: Thresholds = Thresholds()) {
+        self.route = route
+        self.candidate = candidate
+        self.sampleRate = sampleRate
+        self.maxRequests = maxRequests
+        self.until = until
+        self.thresholds = thresholds
+    }
 
     public var untilDate: Date? {
         until.flatMap { try? Date($0, strategy: .iso8601) }

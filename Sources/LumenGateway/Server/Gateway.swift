@@ -269,7 +269,7 @@ public final class Gateway: Sendable {
         retryBudget.requestEnded()
         metrics.record(outcome: outcome, failovers: exchange.failovers.count, hedged: exchange.hedged, unrecoverable: exchange.unrecoverable)
         let cost = exchange.model.map {
-            Self.cost($0.spec.pricing, prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
+            $0.spec.pricing.cost(prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0
         if let key = exchange.key { limiter.recordTokens(key, exchange.promptTokens + exchange.completionTokens) }
         if let reservation = exchange.reservation { budgets.settle(reservation, cost: cost) }
@@ -286,13 +286,6 @@ public final class Gateway: Sendable {
             "tokens_out": "\(exchange.completionTokens)", "ms": "\(Int(exchange.elapsedMilliseconds))",
             "failovers": "\(exchange.failovers.isEmpty ? "-" : exchange.failovers.joined(separator: "; "))",
         ])
-    }
-
-    static func cost(_ pricing: ModelSpec.Pricing, prompt: Int, completion: Int, cached: Int) -> Decimal {
-        let million = Decimal(1_000_000)
-        let uncached = Decimal(max(0, prompt - cached))
-        return (uncached * pricing.inputPerMTok.amount + Decimal(cached) * pricing.cachedInputPerMTok.amount
-            + Decimal(completion) * pricing.outputPerMTok.amount) / million
     }
 }
 

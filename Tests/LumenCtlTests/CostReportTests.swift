@@ -160,7 +160,7 @@ import Testing
         let dev = try #require(byKey.groups.first { $0.name == "dev" })
         #expect(dev.today?.percent == 1000 && dev.thisMonth == nil)
         let table = byKey.table(usesColor: false)
-        #expect(table.contains("$0.50 of $0.05 (1000%)"), "\(table)")
+        #expect(table.contains("$0.5000 of $0.05 (1000%)"), "\(table)")
     }
 
     @Test func windowsTakeSpansDatesAndTimes() throws {
@@ -200,7 +200,10 @@ import Testing
         #expect(Money.text(Decimal(string: "1.234") ?? 0) == "$1.23")
         #expect(Money.text(Decimal(string: "1234.5") ?? 0) == "$1234.50")
         #expect(Money.text(0) == "$0.00")
-        #expect(Money.text(Decimal(string: "0.000312") ?? 0) == "$0.000312")
+        #expect(Money.text(Decimal(string: "0.000312") ?? 0, places: 6) == "$0.000312")
+        #expect(Money.places(toShow: 12) == 2 && Money.places(toShow: 1) == 2 && Money.places(toShow: Decimal(string: "0.5") ?? 0) == 3)
+        #expect(Money.places(toShow: Decimal(string: "0.0503") ?? 0) == 4 && Money.places(toShow: Decimal(string: "0.0066") ?? 0) == 5)
+        #expect(Money.places(toShow: Decimal(string: "0.0000001") ?? 0) == 6 && Money.places(toShow: 0) == 2)
         #expect(Money.text(Decimal(string: "-0.5") ?? 0) == "-$0.50")
         #expect(Money.percent(25) == "25%" && Money.percent(Decimal(string: "2.46") ?? 0) == "2.5%")
         #expect(CostReport.bar(1, of: 1, width: 24) == String(repeating: "█", count: 24))
@@ -214,7 +217,7 @@ import Testing
         let plain = report.table(usesColor: false)
         #expect(plain.contains("ROUTE") && plain.contains("SPEND") && plain.contains("SAVED") && plain.contains("TODAY"))
         #expect(plain.contains("from 2 of 3 nodes"))
-        #expect(plain.split(separator: "\n").contains { $0.hasPrefix("TOTAL ") && $0.contains("$0.05") })
+        #expect(plain.split(separator: "\n").contains { $0.hasPrefix("TOTAL ") && $0.contains("$0.0503 ") && $0.contains("$0.0247 (33%)") })
         #expect(plain.contains("█") && !plain.contains("\u{1B}["))
         #expect(report.table(usesColor: true).contains("\u{1B}[36m█"))
 

@@ -15,13 +15,14 @@ extension CostReport {
         headers.append("SHARE OF SPEND")
         var table = Table(headers: headers)
         let largest = groups.map(\.spend).max() ?? 0
+        let places = Money.places(toShow: max(total.spend, total.baseline))
         for line in groups {
             var bar = Self.bar(line.spend, of: largest, width: 24)
             if usesColor && !bar.isEmpty { bar = "\u{1B}[36m\(bar)\u{1B}[0m" }
             let share = total.spend > 0 ? " " + Money.percent(line.spend / total.spend * 100) : ""
-            table.rows.append(cells(line) + [bar + share])
+            table.rows.append(cells(line, places: places) + [bar + share])
         }
-        table.rows.append(cells(total) + [""])
+        table.rows.append(cells(total, places: places) + [""])
         var text = "Spend from \(window.sinceText) to \(window.untilText) by \(grouping.rawValue), "
             + "from \(nodesAsked.count - unreachable.count) of \(nodesAsked.count) node\(nodesAsked.count == 1 ? "" : "s")\n\n"
         text += table.render()
@@ -32,13 +33,15 @@ extension CostReport {
         return text + "\n"
     }
 
-    private func cells(_ line: CostLine) -> [String] {
+    private func cells(_ line: CostLine, places: Int) -> [String] {
         var row = [line.name, String(line.requests), String(line.errors), String(line.tokensIn), String(line.tokensOut),
-                   String(line.cachedTokens), Money.text(line.spend),
-                   line.savedPercent.map { "\(Money.text(line.saved)) (\(Money.percent($0)))" } ?? "-"]
+                   String(line.cachedTokens), Money.text(line.spend, places: places),
+                   line.savedPercent.map { "\(Money.text(line.saved, places: places)) (\(Money.percent($0)))" } ?? "-"]
         if grouping.hasBudgets {
             for use in [line.today, line.thisMonth] {
-                row.append(use.map { "\(Money.text($0.spent)) of \(Money.text($0.limit)) (\(Money.percent($0.percent)))" } ?? "-")
+                row.append(use.map {
+                    "\(Money.text($0.spent, places: max(places, Money.places(toShow: $0.spent)))) of \(Money.text($0.limit)) (\(Money.percent($0.percent)))"
+                } ?? "-")
             }
         }
         return row
@@ -117,14 +120,20 @@ extension CostReport {
 
 /// Dollar amounts as people read them and as machines keep them.
 enum Money {
-    /// `$1.23`; a non-zero amount under a cent keeps up to six decimals (`$0.000312`) rather than read as `$0.00`.
-    static func text(_ amount: Decimal) -> String {
-        let sign = amount < 0 ? "-" : ""
-        let magnitude = amount < 0 ? -amount : amount
-        if magnitude == 0 || magnitude >= Decimal(string: "0.005") ?? 0 { return sign + "$" + fixed(magnitude, places: 2) }
-        var digits = fixed(magnitude, places: 6)
-        while digits.hasSuffix("0") { digits.removeLast() }
-        return sign + "$" + (digits.hasSuffix(".") ? digits + "00" : digits)
+    /// `$1.23`, or with `places` decimals.
+    static func text(_ amount: Decimal, places: Int = 2) -> String {
+        (amount < 0 ? "-$" : "$") + fixed(amount < 0 ? -amount : amount, places: places)
+    }
+
+    /// Cents from a dollar up; below that, decimals enough for three significant digits of `largest`
+    /// (at most 6), so a test-sized spend does not read as `$0.00` and one table keeps one precision.
+    static func places(toShow largest: Decimal) -> Int {
+        var places = 2, threshold = Decimal(1)
+        while largest < threshold && places < 6 {
+            threshold /= 10
+            places += 1
+        }
+        return largest == 0 ? 2 : places
     }
 
     /// The exact decimal, never rounded: what billing data and scripts compare.

@@ -64,8 +64,7 @@ struct Chat: ParsableCommand {
             }
             if let served = outcome.model, let object = objects.first(where: { $0.id == ManifestID(.model, served) }),
                case .model(let spec) = try object.manifest().spec {
-                let million = Decimal(1_000_000)
-                let cost = (Decimal(usage.prompt) * spec.pricing.inputPerMTok.amount + Decimal(usage.completion) * spec.pricing.outputPerMTok.amount) / million
+                let cost = spec.pricing.cost(prompt: usage.prompt, completion: usage.completion, cached: 0)
                 stats.append("$\(cost)")
             }
         }

@@ -18,6 +18,8 @@ struct AdminClient {
         var error: String?
         /// The agent's answer, for reads such as health.
         var answer: JSONValue?
+        /// The answer's bytes, for callers that decode a typed answer (such as the usage ledger).
+        var body: Data?
     }
 
     /// The cluster token: `LUMEN_CLUSTER_TOKEN`, else the `cluster-token` file in the home.
@@ -87,6 +89,7 @@ struct AdminClient {
             // Ledgers and shadow pairs can be large; a status answer is small.
             let data = try await response.body.collect(upTo: 1 << 30)
             let answer = try? JSONValue(json: String(buffer: data))
+            result.body = Data(data.readableBytesView)
             result.answer = answer
             result.version = answer?["version"]?.stringValue
             switch response.status.code {

@@ -63,7 +63,7 @@ extension Gateway {
         models.map { model in
             let output = CandidateSelection.outputTokensAtMost(
                 maxOutputTokens: model.spec.maxOutputTokens, contextWindow: model.spec.contextWindow, demand)
-            return cost(model.spec.pricing, prompt: demand.promptTokensAtMost, completion: output, cached: 0)
+            return model.spec.pricing.cost(prompt: demand.promptTokensAtMost, completion: output, cached: 0)
         }.max() ?? 0
     }
 }

@@ -277,7 +277,7 @@ public final class Gateway: Sendable {
     func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) {
         retryBudget.requestEnded()
         let cost = exchange.model.map {
-            Self.cost($0.spec.pricing, prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
+            $0.spec.pricing.cost(prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0
         let duration = exchange.elapsedMilliseconds / 1000
         let ttft = exchange.ttft.map { $0.milliseconds / 1000 }
@@ -321,13 +321,6 @@ public final class Gateway: Sendable {
             if let monthly = budget.monthly?.amount { remaining.append((name, "monthly", max(0, monthly - spent.month))) }
         }
         return metrics.prometheusText(upstreams: health.reports(), inFlight: retryBudget.requestsInFlight, budgets: remaining)
-    }
-
-    static func cost(_ pricing: ModelSpec.Pricing, prompt: Int, completion: Int, cached: Int) -> Decimal {
-        let million = Decimal(1_000_000)
-        let uncached = Decimal(max(0, prompt - cached))
-        return (uncached * pricing.inputPerMTok.amount + Decimal(cached) * pricing.cachedInputPerMTok.amount
-            + Decimal(completion) * pricing.outputPerMTok.amount) / million
     }
 }
 

@@ -73,7 +73,7 @@ extension Gateway {
                     model: model.name, upstream: upstream.id, status: completed ? 200 : 502, outcome: completed ? .completed : .failed,
                     ttftMilliseconds: relay.firstContentAt.map { ($0 - started).milliseconds },
                     durationMilliseconds: (ContinuousClock.now - started).milliseconds, promptTokens: prompt, completionTokens: completion,
-                    cost: "\(Self.cost(model.spec.pricing, prompt: prompt, completion: completion, cached: cached))", text: nil, toolCalls: nil),
+                    cost: "\(model.spec.pricing.cost(prompt: prompt, completion: completion, cached: cached))", text: nil, toolCalls: nil),
                 text: relay.text, toolCalls: relay.toolCalls.map { ShadowTicket.ToolCall(name: $0.name ?? "", arguments: $0.arguments) }))
         case .refused(let model, let upstream, let status, _):
             ticket.candidateEnded(failed(Int(status.code), model: model.name, upstream: upstream.id))

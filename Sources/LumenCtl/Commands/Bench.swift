@@ -188,14 +188,6 @@ struct LoadReport {
     var completed: Int { samples.filter(\.ok).count }
     var firstError: String? { samples.first { !$0.ok }?.error }
 
-    static func percentile(_ values: [Double], _ p: Double) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        // Nearest rank: the smallest value with at least p of the samples at or below it.
-        let rank = Int((Double(sorted.count) * p).rounded(.up))
-        return sorted[min(sorted.count - 1, max(0, rank - 1))]
-    }
-
     private var ok: [LoadPlan.Sample] { samples.filter(\.ok) }
 
     var metrics: [(name: String, values: [Double])] {
@@ -217,8 +209,8 @@ struct LoadReport {
         ]
         for metric in metrics {
             entries.append(.init(metric.name, .map([
-                .init("p50", number(Self.percentile(metric.values, 0.5))), .init("p90", number(Self.percentile(metric.values, 0.9))),
-                .init("p99", number(Self.percentile(metric.values, 0.99))),
+                .init("p50", number(Statistics.percentile(metric.values, 0.5))), .init("p90", number(Statistics.percentile(metric.values, 0.9))),
+                .init("p99", number(Statistics.percentile(metric.values, 0.99))),
             ])))
         }
         if let firstError { entries.append(.init("firstError", .string(firstError))) }
@@ -228,7 +220,7 @@ struct LoadReport {
     func table() -> String {
         var table = Table(headers: ["METRIC", "P50", "P90", "P99"])
         for metric in metrics {
-            let cells = [0.5, 0.9, 0.99].map { Self.percentile(metric.values, $0).map { String(format: "%.3f", $0) } ?? "-" }
+            let cells = [0.5, 0.9, 0.99].map { Statistics.percentile(metric.values, $0).map { String(format: "%.3f", $0) } ?? "-" }
             table.rows.append([metric.name] + cells)
         }
         var text = table.render()

@@ -87,7 +87,7 @@ import Testing
         let report = ShadowReport(name: "t", spec: spec(maxCostRatio: 1), pairs: pairs)
         #expect(report.verdict.decision == .promote)
         #expect(report.verdict.checks.map(\.name) == ["agreement", "errorRate", "ttftP95Ratio", "latencyP95Ratio", "costRatio"])
-        #expect(report.verdict.checks.allSatisfy { $0.result == .pass })
+        #expect(report.verdict.checks.allSatisfy { $0.result == .pass && $0.note == nil })
         #expect(report.verdict.summary == "all 5 measured checks pass on 12 pairs (12 compared)")
     }
 
@@ -147,6 +147,7 @@ import Testing
         let free = ShadowReport(name: "t", spec: spec(maxCostRatio: 10), pairs: freePrimary)
         #expect(free.verdict.checks.last?.result == .fail)
         #expect(free.verdict.decision == .hold)
+        #expect(free.text(console: .capturing()).contains("  ✗ cost per request ratio  –      ≤ 10.00×  (the primary cost nothing and the candidate does not)\n"))
         let bothFree = (0..<10).map { makePair($0, primaryCost: "0", candidateCost: "0") }
         #expect(ShadowReport(name: "t", spec: spec(maxCostRatio: 1), pairs: bothFree).verdict.decision == .promote)
     }

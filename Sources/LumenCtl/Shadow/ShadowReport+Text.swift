@@ -100,7 +100,7 @@ extension ShadowReport {
             }
             var line = "  \(mark) " + check.label.padding(toLength: labelWidth + 2) + actual.padding(toLength: actualWidth + 2)
                 + "\(check.comparison.symbol) \(check.format(check.limit))"
-            if check.result == .unmeasured, let note = check.note { line += "  (\(note))" }
+            if let note = check.note { line += "  (\(note))" }
             out += line + "\n"
         }
         return out

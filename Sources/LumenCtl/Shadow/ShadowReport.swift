@@ -64,10 +64,10 @@ public struct ShadowReport: Sendable, Encodable {
         }
     }
 
-    /// The report as pretty-printed JSON, for `-o json`.
+    /// The report as pretty-printed JSON with sorted keys (stable to diff), for `-o json`.
     public func json() throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 }
@@ -249,6 +249,7 @@ extension ShadowReport {
         public var comparison: Comparison
         public var unit: Unit
         public var result: Result
+        /// Why there is no `actual`.
         public var note: String?
 
         /// Values this close to the limit count as on it: a mean of 0.9s may come out as 0.8999999999999999.
@@ -262,7 +263,7 @@ extension ShadowReport {
             self.limit = limit
             self.comparison = comparison
             self.unit = unit
-            self.note = note
+            self.note = actual == nil ? note : nil
             if let actual {
                 switch comparison {
                 case .atLeast: result = actual >= limit - Self.tolerance ? .pass : .fail

@@ -6,6 +6,14 @@ extension ShadowReport {
     /// so it can be mailed or attached to a ticket and opened anywhere. Every text from the pairs is escaped.
     public func html() -> String {
         let e = Self.escape
+        let ttftChart = Self.groupedBars(groups: [
+            ("p50", primary.ttftMilliseconds.p50, candidate.ttftMilliseconds.p50),
+            ("p95", primary.ttftMilliseconds.p95, candidate.ttftMilliseconds.p95),
+        ], format: Self.milliseconds)
+        let latencyChart = Self.groupedBars(groups: [
+            ("p50", primary.latencyMilliseconds.p50, candidate.latencyMilliseconds.p50),
+            ("p95", primary.latencyMilliseconds.p95, candidate.latencyMilliseconds.p95),
+        ], format: Self.milliseconds)
         var body = """
             <header>
             <h1>Shadow test <span class="name">\(e(name))</span></h1>
@@ -17,8 +25,8 @@ extension ShadowReport {
             <section class="card"><h2>Checks</h2>\(checksHTML())<h2 class="later">Agreement</h2>\(figuresHTML())</section>
             </div>
             <div class="grid">
-            <section class="card"><h2>Time to first token</h2>\(Self.groupedBars(groups: [("p50", primary.ttftMilliseconds.p50, candidate.ttftMilliseconds.p50), ("p95", primary.ttftMilliseconds.p95, candidate.ttftMilliseconds.p95)], format: Self.milliseconds))</section>
-            <section class="card"><h2>End-to-end latency</h2>\(Self.groupedBars(groups: [("p50", primary.latencyMilliseconds.p50, candidate.latencyMilliseconds.p50), ("p95", primary.latencyMilliseconds.p95, candidate.latencyMilliseconds.p95)], format: Self.milliseconds))</section>
+            <section class="card"><h2>Time to first token</h2>\(ttftChart)</section>
+            <section class="card"><h2>End-to-end latency</h2>\(latencyChart)</section>
             <section class="card"><h2>Agreement per pair</h2>\(histogramSVG())</section>
             <section class="card"><h2>Cost per 1k requests</h2>\(costSVG())</section>
             <section class="card wide"><h2>Latency per pair</h2>\(scatterSVG())</section>
@@ -52,8 +60,13 @@ extension ShadowReport {
 
     func sideBySideHTML() -> String {
         let e = Self.escape
-        var rows = "<tr><th></th><th><span class=\"key primary\"></span>Primary</th><th><span class=\"key candidate\"></span>Candidate</th><th>÷</th></tr>"
-        for row in sideBySideRows {
+        var rows = "<tr><th></th><th><span class=\"key primary\"></span>Primary</th><th><span class=\"key candidate\"></span>Candidate</th><th>ratio</th></tr>"
+        // One model per line: a route's primary side may have several.
+        func models(_ shares: [ModelShare]) -> String {
+            shares.count < 2 ? e(Self.models(shares)) : shares.map { e("\($0.model) (\($0.pairs))") }.joined(separator: "<br>")
+        }
+        rows += "<tr><td>model</td><td>\(models(primary.models))</td><td>\(models(candidate.models))</td><td></td></tr>"
+        for row in sideBySideRows.dropFirst() {
             rows += "<tr><td>\(e(row.measure))</td><td>\(e(row.primary))</td><td>\(e(row.candidate))</td><td class=\"ratio\">\(e(row.ratio))</td></tr>"
         }
         return "<table class=\"sbs\">\(rows)</table>"
@@ -160,7 +173,7 @@ extension ShadowReport {
         }
         svg += Self.text(width - right, height - bottom + 16, "1.0", anchor: "middle", size: 11)
         let limitX = left + plotWidth * min(1, max(0, thresholds.minAgreement))
-        svg += "<line x1=\"\(Self.number(limitX))\" y1=\"\(Self.number(top - 8))\" x2=\"\(Self.number(limitX))\" y2=\"\(Self.number(height - bottom))\" stroke=\"#111827\" stroke-dasharray=\"4 3\"/>"
+        svg += Self.line(limitX, top - 8, limitX, height - bottom, stroke: "#111827", dashed: true)
         svg += Self.text(limitX - 4, top - 12, "min \(String(format: "%.2f", thresholds.minAgreement))", anchor: "end", size: 11)
         svg += Self.text(left + plotWidth / 2, height - 6, "agreement (pairs where both answered)", anchor: "middle", size: 11, fill: "#6b7280")
         return Self.wrap(svg, width: width, height: height, label: "histogram of per-pair agreement")
@@ -178,7 +191,9 @@ extension ShadowReport {
             let amount = side.costPer1kRequests.amount.double
             let barWidth = largest > 0 ? max(2, plotWidth * amount / largest) : 2
             svg += Self.text(left - 12, y + 24, label, anchor: "end", size: 13)
-            svg += Self.text(left - 12, y + 40, Self.models(side.models).truncated(to: 14), anchor: "end", size: 10, fill: "#6b7280")
+            let others = side.models.count > 1 ? " +\(side.models.count - 1)" : ""
+            let model = (side.models.first?.model ?? "").truncated(to: 14) + others
+            svg += Self.text(left - 12, y + 40, model, anchor: "end", size: 10, fill: "#6b7280")
             svg += Self.rect(left, y, barWidth, 40, fill: colour)
             svg += Self.text(left + barWidth + 8, y + 25, Self.dollars(side.costPer1kRequests), anchor: "start", size: 13, weight: "600")
         }
@@ -204,21 +219,23 @@ extension ShadowReport {
             let x = left + plotWidth * tick / scale.max
             svg += Self.text(x, plotBottom + 18, Self.milliseconds(tick), anchor: "middle", size: 11)
         }
-        svg += "<line x1=\"\(Self.number(left))\" y1=\"\(Self.number(plotBottom))\" x2=\"\(Self.number(plotRight))\" y2=\"\(Self.number(top))\" stroke=\"#9ca3af\" stroke-dasharray=\"5 4\"/>"
+        svg += Self.line(left, plotBottom, plotRight, top, stroke: "#9ca3af", dashed: true)
         for point in latencyPoints {
             let x = left + plotWidth * point.primaryMilliseconds / scale.max
             let y = plotBottom - plotHeight * point.candidateMilliseconds / scale.max
             let clears = point.agreement >= thresholds.minAgreement - Check.tolerance
-            svg += "<circle cx=\"\(Self.number(x))\" cy=\"\(Self.number(y))\" r=\"4.5\" fill=\"\(clears ? Self.passColour : Self.warnColour)\" fill-opacity=\"0.75\"/>"
+            svg += Self.circle(x, y, radius: 4.5, fill: clears ? Self.passColour : Self.warnColour, opacity: 0.75)
         }
         svg += Self.text(left + plotWidth / 2, height - 6, "primary latency", anchor: "middle", size: 11, fill: "#6b7280")
-        svg += "<text x=\"14\" y=\"\(Self.number(top + plotHeight / 2))\" font-size=\"11\" fill=\"#6b7280\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(Self.number(top + plotHeight / 2)))\">candidate latency</text>"
+        let middle = Self.number(top + plotHeight / 2)
+        svg += "<text x=\"14\" y=\"\(middle)\" font-size=\"11\" fill=\"#6b7280\" text-anchor=\"middle\" transform=\"rotate(-90 14 \(middle))\">"
+            + "candidate latency</text>"
         let legendX = plotRight + 28
-        svg += "<circle cx=\"\(Self.number(legendX))\" cy=\"40\" r=\"5\" fill=\"\(Self.passColour)\"/>"
+        svg += Self.circle(legendX, 40, radius: 5, fill: Self.passColour)
         svg += Self.text(legendX + 12, 44, "agreement ≥ \(String(format: "%.2f", thresholds.minAgreement))", anchor: "start", size: 12)
-        svg += "<circle cx=\"\(Self.number(legendX))\" cy=\"64\" r=\"5\" fill=\"\(Self.warnColour)\"/>"
+        svg += Self.circle(legendX, 64, radius: 5, fill: Self.warnColour)
         svg += Self.text(legendX + 12, 68, "below", anchor: "start", size: 12)
-        svg += "<line x1=\"\(Self.number(legendX - 6))\" y1=\"88\" x2=\"\(Self.number(legendX + 6))\" y2=\"88\" stroke=\"#9ca3af\" stroke-dasharray=\"5 4\"/>"
+        svg += Self.line(legendX - 6, 88, legendX + 6, 88, stroke: "#9ca3af", dashed: true)
         svg += Self.text(legendX + 12, 92, "same latency", anchor: "start", size: 12)
         svg += Self.text(legendX - 6, 120, "above the line:", anchor: "start", size: 11, fill: "#6b7280")
         svg += Self.text(legendX - 6, 136, "candidate slower", anchor: "start", size: 11, fill: "#6b7280")
@@ -233,12 +250,12 @@ extension ShadowReport {
         var ticks: [Double]
     }
 
-    /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `largest`, cut in five (or in whole steps for counts).
+    /// The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6 × 10ⁿ at or above `largest`, cut in five (or in whole steps for counts).
     static func niceScale(_ largest: Double, integers: Bool = false) -> Scale {
         let value = largest > 0 && largest.isFinite ? largest : 1
         let magnitude = pow(10, (log10(value)).rounded(.down))
         let fraction = value / magnitude
-        let nice = [1, 2, 2.5, 5, 10].first { fraction <= $0 + 1e-9 } ?? 10
+        let nice = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 10].first { fraction <= $0 + 1e-9 } ?? 10
         var maximum = nice * magnitude
         var step = maximum / 5
         if integers {
@@ -254,7 +271,7 @@ extension ShadowReport {
         var svg = ""
         for tick in scale.ticks {
             let y = bottom - (bottom - top) * tick / scale.max
-            svg += "<line x1=\"\(number(left))\" y1=\"\(number(y))\" x2=\"\(number(right))\" y2=\"\(number(y))\" stroke=\"\(tick == 0 ? "#9ca3af" : "#e5e7eb")\"/>"
+            svg += line(left, y, right, y, stroke: tick == 0 ? "#9ca3af" : "#e5e7eb")
             svg += text(left - 8, y + 4, format(tick), anchor: "end", size: 11, fill: "#6b7280")
         }
         return svg
@@ -263,6 +280,15 @@ extension ShadowReport {
     static func legend(x: Double, y: Double) -> String {
         rect(x, y - 9, 12, 12, fill: primaryColour) + text(x + 18, y + 1, "primary", anchor: "start", size: 12)
             + rect(x + 92, y - 9, 12, 12, fill: candidateColour) + text(x + 110, y + 1, "candidate", anchor: "start", size: 12)
+    }
+
+    static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, stroke: String, dashed: Bool = false) -> String {
+        "<line x1=\"\(number(x1))\" y1=\"\(number(y1))\" x2=\"\(number(x2))\" y2=\"\(number(y2))\" stroke=\"\(stroke)\""
+            + (dashed ? " stroke-dasharray=\"5 4\"/>" : "/>")
+    }
+
+    static func circle(_ x: Double, _ y: Double, radius: Double, fill: String, opacity: Double = 1) -> String {
+        "<circle cx=\"\(number(x))\" cy=\"\(number(y))\" r=\"\(number(radius))\" fill=\"\(fill)\" fill-opacity=\"\(number(opacity))\"/>"
     }
 
     static func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, fill: String) -> String {
@@ -323,7 +349,7 @@ extension ShadowReport {
         .card.wide{grid-column:1 / -1}
         svg{display:block;width:100%;height:auto;font-family:inherit}
         table{border-collapse:collapse;width:100%}
-        th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #f0f1f3;vertical-align:top}
+        th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #f0f1f3;vertical-align:top;white-space:nowrap}
         th{font-size:12px;color:#6b7280;font-weight:600}
         .sbs td:not(:first-child),.sbs th:not(:first-child){text-align:right;font-variant-numeric:tabular-nums}
         .sbs td:first-child{color:#4b5563}

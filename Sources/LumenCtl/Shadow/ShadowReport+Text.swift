@@ -12,7 +12,9 @@ extension ShadowReport {
     public func text(console: Console) -> String {
         var out = "Shadow test \(name): route \(route) → candidate \(candidateModel) (sample \(Check.percent(sampleRate)))\n"
         out += periodLine + "\n\n"
-        out += sideBySideTable().render() + "\n"
+        // An empty last cell would leave the padding of the one before it at the end of the line.
+        out += sideBySideTable().render().split(separator: "\n", omittingEmptySubsequences: false)
+            .map(Self.withoutTrailingSpaces).joined(separator: "\n") + "\n"
         out += agreementText(console) + "\n"
         out += verdictText(console)
         if !examples.isEmpty { out += "\n" + examplesText(console) }
@@ -98,7 +100,7 @@ extension ShadowReport {
             }
             var line = "  \(mark) " + check.label.padding(toLength: labelWidth + 2) + actual.padding(toLength: actualWidth + 2)
                 + "\(check.comparison.symbol) \(check.format(check.limit))"
-            if check.result == .unmeasured, let note = check.note { line += "  (\(note))" }
+            if let note = check.note { line += "  (\(note))" }
             out += line + "\n"
         }
         return out
@@ -145,6 +147,12 @@ extension ShadowReport {
 
     // MARK: Formatting shared with the HTML page
 
+    static func withoutTrailingSpaces(_ line: Substring) -> Substring {
+        var line = line
+        while line.last == " " { line = line.dropLast() }
+        return line
+    }
+
     static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
@@ -162,7 +170,7 @@ extension ShadowReport {
 
     static func milliseconds(_ value: Double?) -> String {
         guard let value else { return "–" }
-        return value >= 100 ? String(format: "%.0f ms", value) : String(format: "%.1f ms", value)
+        return value >= 100 || value == value.rounded() ? String(format: "%.0f ms", value) : String(format: "%.1f ms", value)
     }
 
     static func rate(_ value: Double?) -> String {

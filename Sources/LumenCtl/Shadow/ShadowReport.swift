@@ -64,10 +64,10 @@ public struct ShadowReport: Sendable, Encodable {
         }
     }
 
-    /// The report as pretty-printed JSON, for `-o json`.
+    /// The report as pretty-printed JSON with sorted keys (stable to diff), for `-o json`.
     public func json() throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 }
@@ -249,6 +249,7 @@ extension ShadowReport {
         public var comparison: Comparison
         public var unit: Unit
         public var result: Result
+        /// Why there is no `actual`.
         public var note: String?
 
         /// Values this close to the limit count as on it: a mean of 0.9s may come out as 0.8999999999999999.
@@ -262,7 +263,7 @@ extension ShadowReport {
             self.limit = limit
             self.comparison = comparison
             self.unit = unit
-            self.note = note
+            self.note = actual == nil ? note : nil
             if let actual {
                 switch comparison {
                 case .atLeast: result = actual >= limit - Self.tolerance ? .pass : .fail
@@ -367,21 +368,31 @@ extension ShadowReport {
         /// The run's words joined by single spaces.
         public var text: String
 
-        /// Consecutive steps of one kind joined, so renderings mark a changed phrase once.
+        /// Consecutive steps of one kind joined, so renderings mark a changed phrase once; between two
+        /// unchanged runs the removed words come before the added ones, to read as "this became that".
         static func runs(_ steps: [TextAgreement.Step]) -> [DiffRun] {
             var runs: [DiffRun] = []
+            var removed: [String] = [], added: [String] = []
+            func flushChange() {
+                if !removed.isEmpty { runs.append(DiffRun(kind: .removed, text: removed.joined(separator: " "))) }
+                if !added.isEmpty { runs.append(DiffRun(kind: .added, text: added.joined(separator: " "))) }
+                removed = []
+                added = []
+            }
             for step in steps {
-                let (kind, word): (Kind, String) = switch step {
-                case .same(let word): (.same, word)
-                case .removed(let word): (.removed, word)
-                case .added(let word): (.added, word)
-                }
-                if let last = runs.last, last.kind == kind {
-                    runs[runs.count - 1].text += " " + word
-                } else {
-                    runs.append(DiffRun(kind: kind, text: word))
+                switch step {
+                case .removed(let word): removed.append(word)
+                case .added(let word): added.append(word)
+                case .same(let word):
+                    flushChange()
+                    if let last = runs.last, last.kind == .same {
+                        runs[runs.count - 1].text += " " + word
+                    } else {
+                        runs.append(DiffRun(kind: .same, text: word))
+                    }
                 }
             }
+            flushChange()
             return runs
         }
     }
@@ -433,8 +444,12 @@ extension ShadowReport {
         }
 
         /// The lowest agreements first, then the median pair when there are more pairs than examples.
+        /// A prompt already shown is skipped: live traffic repeats itself, and one bad answer shown five times teaches little.
         static func pick(from pairs: [ShadowPair]) -> [Example] {
-            let sorted = pairs.sorted { ($0.measures.agreement, $0.at, $0.requestID) < ($1.measures.agreement, $1.at, $1.requestID) }
+            var seenPrompts = Set<String>()
+            let sorted = pairs
+                .sorted { ($0.measures.agreement, $0.at, $0.requestID) < ($1.measures.agreement, $1.at, $1.requestID) }
+                .filter { pair in pair.prompt.map { seenPrompts.insert($0).inserted } ?? true }
             guard sorted.count > ShadowReport.exampleCount else { return sorted.map { Example($0, kind: .lowest) } }
             let lowest = sorted.prefix(ShadowReport.exampleCount - 1).map { Example($0, kind: .lowest) }
             let typical = sorted[max(ShadowReport.exampleCount - 1, sorted.count / 2)]

@@ -91,7 +91,7 @@ import Testing
             defer { cluster.stop() }
             let (key, _) = try Self.start(cluster)
             for index in 0..<40 {
-                let answer = try await Self.ask(cluster, key: key, "Question \(index): how do shadow tests compare models?", stream: index % 2 == 0)
+                let answer = try await Self.ask(cluster, key: key, "Question \(index): how do shadow tests compare models?", stream: index % 4 < 2)
                 #expect(answer.status == 200, "\(answer)")
             }
             #expect(try await Self.waitForPairs(cluster, "try-challenger", 20) == 20)
@@ -105,7 +105,9 @@ import Testing
             for pair in pairs {
                 let row = try #require(rows[pair.requestID], "pair \(pair.requestID) has no ledger row")
                 #expect(pair.primary.cost == row.cost && pair.primary.completionTokens == row.completionTokens
-                        && pair.primary.promptTokens == row.promptTokens && pair.primary.ttftMilliseconds == row.ttftMilliseconds)
+                        && pair.primary.promptTokens == row.promptTokens && pair.primary.durationMilliseconds == row.durationMilliseconds)
+                // A streamed primary's TTFT is the ledger's; a whole answer has no first token to compare.
+                #expect(pair.primary.ttftMilliseconds == nil || pair.primary.ttftMilliseconds == row.ttftMilliseconds)
                 #expect(pair.candidate.model == "challenger" && !pair.candidate.failed && pair.candidate.ttftMilliseconds != nil)
                 // The simulator's answer is a function of the conversation: both sides say the same.
                 #expect(pair.measures.exactMatch && pair.measures.agreement == 1 && pair.primary.text == pair.candidate.text)
@@ -121,13 +123,23 @@ import Testing
             let paired = pairs.compactMap { rows[$0.requestID] }
             let ledgerCost = paired.reduce(Decimal(0)) { $0 + (Decimal(string: $1.cost) ?? 0) }
             #expect(Decimal(string: json["primary"]?["totalCost"]?.stringValue ?? "") == ledgerCost, "\(json["primary"]?.json() ?? "")")
-            let ledgerTTFT = paired.compactMap(\.ttftMilliseconds).sorted()
+            let streamed = Set(pairs.filter { $0.primary.ttftMilliseconds != nil }.map(\.requestID))
+            #expect(streamed.count == 10, "every other mirrored request was a stream")
+            let ledgerTTFT = paired.filter { streamed.contains($0.requestID) }.compactMap(\.ttftMilliseconds).sorted()
             let p95 = ledgerTTFT[Int((Double(ledgerTTFT.count) * 0.95).rounded(.up)) - 1]
             #expect(abs((json["primary"]?["ttftMilliseconds"]?["p95"]?.doubleValue ?? 0) - p95) < 1e-6)
+            let durations = paired.map(\.durationMilliseconds).sorted()
+            #expect(abs((json["primary"]?["latencyMilliseconds"]?["p50"]?.doubleValue ?? 0) - durations[Int((Double(durations.count) * 0.5).rounded(.up)) - 1]) < 1e-6)
             let candidateCost = pairs.reduce(Decimal(0)) { $0 + (Decimal(string: $1.candidate.cost) ?? 0) }
             #expect(Decimal(string: json["candidate"]?["totalCost"]?.stringValue ?? "") == candidateCost)
             let page = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
             #expect(page.contains("<svg") && page.contains("try-challenger"))
+            // The page as a person sees it, kept for review.
+            let png = try Chromium.artifacts().appendingPathComponent("shadow-report-e2e.png").path
+            try? FileManager.default.removeItem(atPath: png)
+            try Chromium.screenshot(try #require(Chromium.path, "scripts/bootstrap.sh installs chromium"), page: dir + "/report.html", to: png,
+                                    home: dir)
+            #expect(((try? FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0) > 20_000)
 
             let list = try cluster.lumenctl(["shadow", "list"])
             #expect(list.exitCode == 0 && list.output.contains("try-challenger") && list.output.contains("running"), "\(list)")

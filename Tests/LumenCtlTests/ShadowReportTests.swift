@@ -264,13 +264,10 @@ import Testing
     }
 
     /// The page as a person sees it: Chromium renders it to a PNG kept under artifacts/ for review.
-    @Test(.enabled(if: Chromium.path != nil, "needs headless Chromium; scripts/bootstrap.sh installs it"))
-    func htmlRendersInChromium() throws {
-        let chromium = try #require(Chromium.path)
+    @Test func htmlRendersInChromium() throws {
+        let chromium = try #require(Chromium.path, "needs headless Chromium; scripts/bootstrap.sh installs it")
         let report = ShadowReport(name: "canary-llama", spec: spec(maxCostRatio: 1), pairs: realisticPairs())
-        let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("artifacts")
-        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        let artifacts = try Chromium.artifacts()
         try withTemporaryDirectory { folder in
             let page = try writeFile(folder, "shadow-report.html", report.html())
             try Data(report.html().utf8).write(to: artifacts.appendingPathComponent("shadow-report.html"))
@@ -397,37 +394,3 @@ private struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Headless Chromium, where installed.
-private enum Chromium {
-    static let path: String? = {
-        let candidates = [ProcessInfo.processInfo.environment["CHROMIUM"], "/usr/bin/chromium", "/usr/bin/chromium-browser",
-                          "/usr/bin/google-chrome", "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"]
-        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// Renders `page` at 1200×2000 to `output`; gives up after a minute.
-    static func screenshot(_ chromium: String, page: String, to output: String, home: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,2000",
-                             "--screenshot=\(output)", URL(fileURLWithPath: page).absoluteString]
-        var environment = ProcessInfo.processInfo.environment
-        environment["HOME"] = home
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        if process.isRunning {
-            process.terminate()
-            throw Failure(description: "chromium did not finish the screenshot of \(page) within 60 s")
-        }
-        guard process.terminationStatus == 0, FileManager.default.fileExists(atPath: output) else {
-            throw Failure(description: "chromium exited with \(process.terminationStatus) without writing \(output)")
-        }
-    }
-}

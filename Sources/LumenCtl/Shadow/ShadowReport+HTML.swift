@@ -96,7 +96,7 @@ extension ShadowReport {
 
     func exampleHTML(_ example: Example) -> String {
         let e = Self.escape
-        var meta = "<span class=\"tag \(example.kind.rawValue)\">\(example.kind == .typical ? "typical" : "low agreement")</span>"
+        var meta = "<span class=\"tag \(example.kind.rawValue)\">\(example.kind == .typical ? "typical" : "lowest agreement")</span>"
         meta += " agreement <b>\(String(format: "%.2f", example.agreement))</b>"
         meta += " · primary \(e(Self.milliseconds(example.primaryLatencyMilliseconds)))"
         meta += example.primaryModel.map { " (\(e($0)))" } ?? ""

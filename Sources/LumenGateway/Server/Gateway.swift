@@ -72,6 +72,8 @@ public final class Gateway: Sendable {
         var reservation: BudgetBook.Reservation?
         /// Whether a stream ended with an error event because no upstream could continue it.
         var unrecoverable = false
+        /// Whether the answer is streamed (its TTFT is then a first token's, not the whole answer's).
+        var streamed = false
         /// Shadow tests mirroring this request; they get its half of their pairs when it ends.
         var shadows: [ShadowTicket] = []
         /// Choice 0's answer, kept only while a shadow test needs it.
@@ -95,6 +97,7 @@ public final class Gateway: Sendable {
                 throw OpenAIError.invalidRequest("model is required and must be a string, e.g. \"lumen/auto\"", param: "model")
             }
             let stream = try Self.optionalBool(body, "stream") ?? false
+            exchange.streamed = stream
             if stream && !endpoint.canStream { throw OpenAIError.invalidRequest("embeddings cannot be streamed", param: "stream") }
             let plan = try resolve(modelName, in: current, for: key, body: body, endpoint: endpoint, headers: request.headers)
             exchange.route = plan.route
@@ -279,32 +282,35 @@ public final class Gateway: Sendable {
         let cost = exchange.model.map {
             $0.spec.pricing.cost(prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0
-        let duration = exchange.elapsedMilliseconds / 1000
+        // One reading of the clock, so the ledger, the metrics and shadow pairs agree.
+        let milliseconds = exchange.elapsedMilliseconds
+        let duration = milliseconds / 1000
         let ttft = exchange.ttft.map { $0.milliseconds / 1000 }
         metrics.record(GatewayMetrics.Finished(
             route: exchange.route ?? "", model: exchange.model?.name ?? "", status: exchange.status, outcome: outcome,
             ttftSeconds: ttft,
-            perTokenSeconds: ttft.flatMap { exchange.completionTokens > 1 ? (duration - $0) / Double(exchange.completionTokens - 1) : nil },
+            perTokenSeconds: ttft.flatMap { exchange.streamed && exchange.completionTokens > 1
+                ? (duration - $0) / Double(exchange.completionTokens - 1) : nil },
             durationSeconds: duration, inputTokens: exchange.promptTokens, outputTokens: exchange.completionTokens,
             cachedTokens: exchange.cachedTokens, cost: cost, failovers: exchange.failovers.count, hedged: exchange.hedged,
             unrecoverable: exchange.unrecoverable))
         if let key = exchange.key { limiter.recordTokens(key, exchange.promptTokens + exchange.completionTokens) }
         if let reservation = exchange.reservation { budgets.settle(reservation, cost: cost) }
         if !exchange.shadows.isEmpty {
-            let half = primaryHalf(exchange, outcome: outcome, cost: cost)
+            let half = primaryHalf(exchange, outcome: outcome, cost: cost, durationMilliseconds: milliseconds)
             for ticket in exchange.shadows { ticket.primaryEnded(half) }
         }
         ledger.record(UsageRecord(
             requestID: exchange.requestID, at: exchange.startedAt.ISO8601Format(), keyName: exchange.key?.name,
             route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,
             promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, cachedTokens: exchange.cachedTokens,
-            cost: "\(cost)", ttftMilliseconds: exchange.ttft?.milliseconds, durationMilliseconds: exchange.elapsedMilliseconds,
+            cost: "\(cost)", ttftMilliseconds: exchange.ttft?.milliseconds, durationMilliseconds: milliseconds,
             status: exchange.status, outcome: outcome, failovers: exchange.failovers.count))
         logger.info("request", metadata: [
             "request_id": "\(exchange.requestID)", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",
             "route": "\(exchange.route ?? "-")", "model": "\(exchange.model?.name ?? "-")",
             "upstream": "\(exchange.upstream?.id ?? "-")", "tokens_in": "\(exchange.promptTokens)",
-            "tokens_out": "\(exchange.completionTokens)", "ms": "\(Int(exchange.elapsedMilliseconds))",
+            "tokens_out": "\(exchange.completionTokens)", "ms": "\(Int(milliseconds))",
             "failovers": "\(exchange.failovers.isEmpty ? "-" : exchange.failovers.joined(separator: "; "))",
         ])
     }

@@ -29,13 +29,14 @@ extension Gateway {
         }
     }
 
-    /// The primary's half of its pairs, from what the request did.
-    func primaryHalf(_ exchange: Exchange, outcome: UsageRecord.Outcome, cost: Decimal) -> ShadowTicket.Half {
+    /// The primary's half of its pairs, from what the request did. A whole (unstreamed) answer has
+    /// no first token to time: its TTFT is left out rather than compared with a streamed one.
+    func primaryHalf(_ exchange: Exchange, outcome: UsageRecord.Outcome, cost: Decimal, durationMilliseconds: Double) -> ShadowTicket.Half {
         ShadowTicket.Half(
             side: ShadowPair.Side(
                 model: exchange.model?.name, upstream: exchange.upstream?.id, status: exchange.status,
-                outcome: outcome == .completed ? .completed : .failed, ttftMilliseconds: exchange.ttft?.milliseconds,
-                durationMilliseconds: exchange.elapsedMilliseconds, promptTokens: exchange.promptTokens,
+                outcome: outcome == .completed ? .completed : .failed, ttftMilliseconds: exchange.streamed ? exchange.ttft?.milliseconds : nil,
+                durationMilliseconds: durationMilliseconds, promptTokens: exchange.promptTokens,
                 completionTokens: exchange.completionTokens, cost: "\(cost)", text: nil, toolCalls: nil),
             text: exchange.answerText, toolCalls: exchange.answerToolCalls)
     }

@@ -11,13 +11,15 @@ export LUMEN_HOME="$work/home" LUMEN_CLUSTER_TOKEN=bench-token NO_COLOR=1
 # wait_line FILE REGEX: waits up to 10 s for a line matching REGEX in FILE.
 wait_line() { for _ in $(seq 1 100); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
 
-# start_simulator NAME ARGS...: starts a simulator; sets $simulator_url.
+# start_simulator NAME ARGS...: starts a simulator; sets $address (host:port) and $simulator_url.
+# Not to be called in a subshell: its pid must reach the clean-up.
 start_simulator() {
   local name=$1; shift
   "$bin/lumen-engine" serve --simulate --port 0 "$@" >"$work/$name.out" 2>&1 &
   pids+=($!)
   wait_line "$work/$name.out" 'listening'
-  simulator_url="http://$(grep -oE '127.0.0.1:[0-9]+' "$work/$name.out" | head -1)/v1"
+  address=$(grep -oE '127.0.0.1:[0-9]+' "$work/$name.out" | head -1)
+  simulator_url="http://$address/v1"
 }
 
 # start_agent NAME ARGS...: starts an agent; sets $agent and $admin (host:port).

@@ -8,19 +8,6 @@ import NIOHTTP1
 import Testing
 
 @Suite(.serialized) struct ShadowTests {
-    static func model(_ name: String, _ endpoint: String, input: String, output: String) -> String {
-        """
-        apiVersion: lumen.ai/v1
-        kind: Model
-        metadata: {name: \(name)}
-        spec:
-          deployment: {endpoints: ["\(endpoint)"]}
-          pricing: {inputPerMTok: \(input), outputPerMTok: \(output)}
-          quality: 0.8
-          contextWindow: 8192
-        """
-    }
-
     static func shadowTest(_ name: String, route: String, sampleRate: Double) -> String {
         """
         apiVersion: lumen.ai/v1
@@ -43,9 +30,9 @@ import Testing
         let applied = try cluster.apply("""
             \(cluster.node)
             ---
-            \(model("incumbent", incumbent, input: "1", output: "2"))
+            \(RoutingTests.model("incumbent", incumbent, quality: 0.8, input: "1", output: "2"))
             ---
-            \(model("challenger", challenger, input: "0.5", output: "1"))
+            \(RoutingTests.model("challenger", challenger, quality: 0.8, input: "0.5", output: "1"))
             ---
             apiVersion: lumen.ai/v1
             kind: Route

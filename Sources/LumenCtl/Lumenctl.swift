@@ -11,6 +11,7 @@ public struct Lumenctl: ParsableCommand {
         subcommands: [
             Apply.self, Diff.self, Get.self, Describe.self, Delete.self, History.self, Rollback.self, Validate.self,
             Sync.self, Health.self, Keys.self, Route.self, Scorer.self, Up.self, Chat.self, Bench.self,
+            Top.self,
         ]
     )
 

@@ -37,7 +37,10 @@ struct Top: ParsableCommand {
         guard !nodes.isEmpty else {
             throw CommandFailure("no Node has an adminAddress, so top has no agent to ask; apply a Node manifest with spec.adminAddress")
         }
-        let gatherer = FleetGatherer(token: AdminClient.token(environment: console.environment, home: homePath))
+        let refresh = LumenDuration(parsing: interval) ?? .seconds(2)
+        // A node gets the interval to answer, at least 2 s and at most 10 s, then shows as unreachable.
+        let answerTimeout = min(max(refresh, .seconds(2)), .seconds(10))
+        let gatherer = FleetGatherer(token: AdminClient.token(environment: console.environment, home: homePath), answerTimeout: answerTimeout)
         // The live view draws on the process's own terminal; a capturing console never gets it.
         guard !once, console.isTerminal, isatty(STDOUT_FILENO) == 1 else {
             let width = console.isTerminal ? TerminalScreen.size()?.columns : nil
@@ -45,7 +48,7 @@ struct Top: ParsableCommand {
             return
         }
         let loop = TopLoop(
-            interval: LumenDuration(parsing: interval) ?? .seconds(2), gatherer: gatherer,
+            interval: refresh, gatherer: gatherer,
             nodes: { (try? FleetGatherer.nodes(home: homePath)) ?? nodes }, colored: console.usesColor)
         try loop.run()
     }

@@ -2,12 +2,15 @@ import Dispatch
 import Foundation
 import LumenAPI
 import LumenStore
+import NIOCore
 import Synchronization
 
 /// Asks every agent what `top` shows: status, upstream health and the ledger of the last window.
 /// One round is three reads per node, all at once, so a refresh costs the fleet a bounded amount.
 struct FleetGatherer: Sendable {
     var token: String?
+    /// How long a node has to answer before it shows as unreachable for this round.
+    var answerTimeout = LumenDuration.seconds(2)
     var windowSeconds: Double = 60
 
     /// The nodes an operator has applied with an admin address, read from the store each time so
@@ -22,8 +25,9 @@ struct FleetGatherer: Sendable {
         let paths = ["/v1/status", "/v1/health", "/v1/usage?since=\(since)"]
         let answers = ConcurrentAnswers(count: paths.count)
         let client = AdminClient(token: token)
+        let timeout = TimeAmount.milliseconds(answerTimeout.milliseconds)
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            let results = (try? client.read(paths[index], of: nodes)) ?? []
+            let results = (try? client.read(paths[index], of: nodes, timeout: timeout)) ?? []
             answers.set(index, Dictionary(results.map { ($0.node, $0) }, uniquingKeysWith: { first, _ in first }))
         }
         let (status, health, usage) = (answers.get(0), answers.get(1), answers.get(2))

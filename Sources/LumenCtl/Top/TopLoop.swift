@@ -66,7 +66,8 @@ struct TopLoop {
         draw()
         while true {
             let wait = max(Duration.zero, nextRound - ContinuousClock.now)
-            let waitMilliseconds = Int32(clamping: wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
+            // Rounded up, so the wait never ends just short of the round and spins.
+            let waitMilliseconds = Int32(clamping: wait.components.seconds * 1000 + (wait.components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
             var descriptors = [pollfd(fd: wake.readEnd, events: Int16(POLLIN), revents: 0)]
             if screen.readsKeys { descriptors.append(pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), waitMilliseconds)

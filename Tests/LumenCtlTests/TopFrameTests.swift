@@ -150,23 +150,33 @@ import Testing
         #expect(down.unreachableReason == "unreachable (connection refused)" && down.upstreams.isEmpty)
     }
 
-    @Test func onceWithoutATerminalPrintsOnePlainFrame() throws {
-        try withTemporaryDirectory { home in
+    @Test func onceWithoutATerminalPrintsOnePlainFrame() async throws {
+        try await withTemporaryDirectoryAsync { home in
             let file = try writeFile(home, "node.yaml", """
                 apiVersion: lumen.ai/v1
                 kind: Node
                 metadata: {name: gone}
                 spec: {address: "http://127.0.0.1:1", adminAddress: "http://127.0.0.1:1"}
                 """)
-            _ = lumenctl(["apply", "-f", file], home: home, environment: ["LUMEN_CLUSTER_TOKEN": "t"])
+            _ = await Self.lumenctlOnItsOwnThread(["apply", "-f", file], home: home)
             for arguments in [["top"], ["top", "--once"]] {
-                let result = lumenctl(arguments, home: home, environment: ["LUMEN_CLUSTER_TOKEN": "t"])
+                let result = await Self.lumenctlOnItsOwnThread(arguments, home: home)
                 #expect(result.exitCode == 0, "\(result)")
                 #expect(!result.output.contains("\u{1B}"), "\(result)")
                 let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 #expect(lines[1].hasPrefix("nodes 0/1 up"), "\(result)")
                 #expect(Self.row(lines, "gone", "unreachable")?.contains("connection refused") == true, "\(result)")
             }
+        }
+    }
+
+    /// Commands that ask agents block their thread until the answers arrive; that must not be one
+    /// of the few threads Swift concurrency runs tests and the HTTP client's tasks on.
+    static func lumenctlOnItsOwnThread(_ arguments: [String], home: String) async -> CLIResult {
+        await withCheckedContinuation { continuation in
+            Thread {
+                continuation.resume(returning: lumenctl(arguments, home: home, environment: ["LUMEN_CLUSTER_TOKEN": "t"]))
+            }.start()
         }
     }
 

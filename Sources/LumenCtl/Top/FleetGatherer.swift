@@ -26,10 +26,16 @@ struct FleetGatherer: Sendable {
         let answers = ConcurrentAnswers(count: paths.count)
         let client = AdminClient(token: token)
         let timeout = TimeAmount.milliseconds(answerTimeout.milliseconds)
-        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            let results = (try? client.read(paths[index], of: nodes, timeout: timeout)) ?? []
-            answers.set(index, Dictionary(results.map { ($0.node, $0) }, uniquingKeysWith: { first, _ in first }))
+        // One worker per path, not concurrentPerform: that runs only as many at once as there are
+        // cores, and a round would wait for unreachable nodes twice on a small machine.
+        let round = DispatchGroup()
+        for (index, path) in paths.enumerated() {
+            DispatchQueue.global().async(group: round) {
+                let results = (try? client.read(path, of: nodes, timeout: timeout)) ?? []
+                answers.set(index, Dictionary(results.map { ($0.node, $0) }, uniquingKeysWith: { first, _ in first }))
+            }
         }
+        round.wait()
         let (status, health, usage) = (answers.get(0), answers.get(1), answers.get(2))
         let sampled = nodes.map { node in
             Self.node(node.name, status: status[node.name], health: health[node.name], usage: usage[node.name])

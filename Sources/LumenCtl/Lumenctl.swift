@@ -11,7 +11,7 @@ public struct Lumenctl: ParsableCommand {
         subcommands: [
             Apply.self, Diff.self, Get.self, Describe.self, Delete.self, History.self, Rollback.self, Validate.self, Shadow.self,
             Sync.self, Health.self, Keys.self, Route.self, Scorer.self, Up.self, Chat.self, Bench.self,
-            Costs.self,
+            Costs.self, Top.self,
         ]
     )
 

@@ -48,9 +48,10 @@ struct AdminClient {
     }
 
     /// GETs `path` (with its query) from every node's admin API; each answer is in `answer`.
-    func read(_ path: String, of nodes: [(name: String, admin: String)]) throws -> [NodeResult] {
+    /// `timeout` bounds each node's answer: a node that does not answer in time is unreachable.
+    func read(_ path: String, of nodes: [(name: String, admin: String)], timeout: TimeAmount = .seconds(10)) throws -> [NodeResult] {
         try each(nodes) { node, token in
-            await Self.send(.GET, node: node, path: path, body: nil, token: token, revision: nil)
+            await Self.send(.GET, node: node, path: path, body: nil, token: token, revision: nil, timeout: timeout)
         }
     }
 
@@ -71,7 +72,7 @@ struct AdminClient {
     }
 
     private static func send(_ method: HTTPMethod, node: (name: String, admin: String), path: String, body: Data?,
-                             token: String?, revision: Int?) async -> NodeResult {
+                             token: String?, revision: Int?, timeout: TimeAmount = .seconds(10)) async -> NodeResult {
         var result = NodeResult(node: node.name)
         guard let token else {
             result.error = "no cluster token: set LUMEN_CLUSTER_TOKEN or write it to the cluster-token file in the Lumen home"
@@ -85,7 +86,7 @@ struct AdminClient {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
             // Ledgers and shadow pairs can be large; a status answer is small.
             let data = try await response.body.collect(upTo: 1 << 30)
             let answer = try? JSONValue(json: String(buffer: data))

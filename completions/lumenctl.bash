@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|scorer|up|chat|bench|help)
+    apply|diff|get|describe|delete|history|rollback|validate|shadow|sync|health|keys|route|scorer|up|chat|bench|costs|top|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate sync health keys route scorer up chat bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate shadow sync health keys route scorer up chat bench costs top help' -- "${cur}"))
         ;;
     esac
 }
@@ -365,6 +365,130 @@ _lumenctl_validate() {
         __lumenctl_add_completions -o plusdirs -fX '!*.@(yaml|yml)'
         return
         ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_shadow() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __lumenctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    list|status|report|promote|stop)
+        # Offer subcommand argument completions
+        "_lumenctl_shadow_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'list status report promote stop' -- "${cur}"))
+        ;;
+    esac
+}
+
+_lumenctl_shadow_list() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--output -o --home)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_shadow_status() {
+    repeating_flags=()
+    non_repeating_flags=(--watch -w --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--interval --home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--interval')
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_shadow_report() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--output -o --html --home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    '--html')
+        __lumenctl_add_completions -o plusdirs -fX '!*.@(html)'
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_shadow_promote() {
+    repeating_flags=()
+    non_repeating_flags=(--force --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--steps --interval --home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--steps')
+        return
+        ;;
+    '--interval')
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_lumenctl_shadow_stop() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
     '--home')
         __lumenctl_add_completions -d
         return
@@ -726,6 +850,55 @@ _lumenctl_bench() {
         ;;
     '--output'|'-o')
         __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    esac
+}
+
+_lumenctl_costs() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --since --until --by --output -o)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--until')
+        return
+        ;;
+    '--by')
+        __lumenctl_add_completions -W 'route'$'\n''model'$'\n''key'$'\n''node'$'\n''day'
+        return
+        ;;
+    '--output'|'-o')
+        __lumenctl_add_completions -W 'table'$'\n''json'$'\n''csv'
+        return
+        ;;
+    esac
+}
+
+_lumenctl_top() {
+    repeating_flags=()
+    non_repeating_flags=(--once --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--home --interval)
+    __lumenctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--home')
+        __lumenctl_add_completions -d
+        return
+        ;;
+    '--interval')
         return
         ;;
     esac

@@ -58,6 +58,7 @@ _lumenctl() {
             'history:List revisions, or the versions of one object.'
             'rollback:Make a past revision'\''s state current again, written as a new revision.'
             'validate:Check manifests without writing anything.'
+            'shadow:Follow shadow tests, compare a candidate with the route'\''s model, promote it or stop a test.'
             'sync:Push the newest revision to every node again (after a node was down, say).'
             'health:Show the health of every upstream on every node: state and why, TTFT, inter-token latency, errors, load.'
             'keys:Create, list and revoke API keys.'
@@ -66,13 +67,15 @@ _lumenctl() {
             'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
             'chat:Send one prompt through Lumen and stream the answer, with its TTFT, tokens and cost.'
             'bench:Generate load against an OpenAI-compatible endpoint and report latency, throughput and errors.'
+            'costs:Show spend from every node'\''s usage ledger: requests, errors, tokens, cost, budgets and what routing saved.'
+            'top:Watch the fleet live: nodes, model replicas and providers with their state, latency, load, request rate and spend.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|sync|health|keys|route|scorer|up|chat|bench|help)
+        apply|diff|get|describe|delete|history|rollback|validate|shadow|sync|health|keys|route|scorer|up|chat|bench|costs|top|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -199,6 +202,112 @@ _lumenctl_validate() {
     local -ar arg_specs=(
         '*'{-f,--filename}'[A manifest file, a folder of .yaml/.yml files, or - for stdin. Repeat for more.]:path:_files -g '\''*.yaml *.yml'\'''
         '(-R --recursive)'{-R,--recursive}'[Read folders named by -f recursively.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_shadow() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'list:List shadow tests with their pairs so far and whether they still run.'
+            'status:Show a shadow test'\''s progress: pairs per node, agreement and the candidate'\''s errors so far.'
+            'report:Compare a shadow test'\''s candidate with the route'\''s model, side by side, with a verdict against its thresholds.'
+            'promote:Move a route'\''s traffic to the shadow test'\''s candidate, at once or in steps with automatic rollback.'
+            'stop:Stop a shadow test now, as a new revision (its until becomes now); its pairs stay for the report.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        list|status|report|promote|stop)
+            "_lumenctl_shadow_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_lumenctl_shadow_list() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_shadow_status() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':name:'
+        '(--watch -w)'{--watch,-w}'[Refresh until the test is done.]'
+        '--interval[Time between refreshes with --watch, e.g. 2s.]:duration:'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_shadow_report() {
+    local -i ret=1
+    local -ar ___output=('table' 'wide' 'json' 'yaml')
+    local -ar arg_specs=(
+        ':name:'
+        '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--html[Also write the report as a self-contained HTML page to this file.]:file:_files -g '\''*.html'\'''
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_shadow_promote() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':name:'
+        '--steps[Percentages of traffic for the candidate, in order, e.g. 10,50,100 (default\: 100, at once).]:percents:'
+        '--interval[How long each step runs and is watched before the next, e.g. 10m.]:duration:'
+        '--force[Promote even when the report'\''s verdict is not promote.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_shadow_stop() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':name:'
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -468,6 +577,38 @@ _lumenctl_bench() {
         '--prompt-words[Words in each prompt.]:prompt-words:'
         '--max-tokens[max_completion_tokens of each request.]:max-tokens:'
         '(--output -o)'{--output,-o}'[Output format\: table or json.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_costs() {
+    local -i ret=1
+    local -ar ___by=('route' 'model' 'key' 'node' 'day')
+    local -ar ___output=('table' 'json' 'csv')
+    local -ar arg_specs=(
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--since[Start of the window\: a span back from now (30m, 24h, 7d) or a UTC date or time (2026-11-01, 2026-11-01T12\:00\:00Z).]:when:'
+        '--until[End of the window, excluded\: a span back from now, a UTC date or time, or now (default).]:when:'
+        '--by[Group by route, model, key, node or day.]:by:{__lumenctl_complete "${___by[@]}"}'
+        '(--output -o)'{--output,-o}'[Output format\: table, json or csv.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_top() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
+        '--interval[How often to refresh, e.g. 2s or 500ms.]:duration:'
+        '--once[Print one frame and exit (the default when standard output is not a terminal).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

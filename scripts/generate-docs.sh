@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # A fixed date keeps the pages reproducible; bump it when the commands change.
-manual_date=2026-11-25
+manual_date=2026-11-29
 
 swift build --product lumenctl >/dev/null
 swift build --product generate-manual >/dev/null

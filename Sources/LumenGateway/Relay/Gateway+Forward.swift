@@ -52,9 +52,12 @@ extension Gateway {
                 for upstream in health.order(inTurn && pass == 0 ? replicasInTurn(model, prefixKey: prefixKey) : model.upstreams, model: model.name) {
                     guard !excluded.contains(upstream.id), let outgoing = body(model, upstream) else { continue }
                     guard tries < maxAttempts else { return .exhausted(failures, skipped: skipped) }
-                    // Moving on from an upstream that could not be reached adds no load anywhere; a
-                    // retry after an answer (429, 5xx) or a second pass does, and spends from the budget.
-                    let retry = tries > 0 && (pass > 0 || failures.last.map { !$0.unreachable } ?? false)
+                    // Moving on from an upstream that could not be reached, or that declined with a 429,
+                    // adds no load anywhere: the request does its work once, elsewhere. A retry after a
+                    // 5xx (work done and lost) or a second pass does, and spends from the budget. A 429
+                    // replica answers at once, so load-aware choice can send it a burst before its
+                    // first 429 moves it behind the others; those requests must not drain the budget.
+                    let retry = tries > 0 && (pass > 0 || failures.last.map { !$0.unreachable && !$0.rateLimited } ?? false)
                     if retry && !retryBudget.spend() {
                         skipped.append("the agent's retry budget is spent (retries are capped at a share of requests in flight)")
                         return .exhausted(failures, skipped: skipped)

@@ -100,20 +100,19 @@ public final class GatewayMetrics: Sendable {
         for (labels, value) in counts.requests.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             page.sample("lumen_requests_total", ["route": labels[0], "model": labels[1], "status": labels[2], "outcome": labels[3]], Double(value))
         }
-        let sortedSeries = { (keys: Dictionary<Series, Histogram>.Keys) in keys.sorted { ($0.route, $0.model) < ($1.route, $1.model) } }
+        let ordered = { (keys: [Series]) in keys.sorted { ($0.route, $0.model) < ($1.route, $1.model) } }
         page.family("lumen_time_to_first_token_seconds", "histogram", "Time from a request's arrival to its first token (gen_ai.server.time_to_first_token).")
-        for series in sortedSeries(counts.ttft.keys) {
+        for series in ordered(Array(counts.ttft.keys)) {
             page.histogram("lumen_time_to_first_token_seconds", ["route": series.route, "model": series.model], counts.ttft[series], Self.latencyBuckets)
         }
         page.family("lumen_time_per_output_token_seconds", "histogram", "Mean gap between output tokens after the first, per streamed request (gen_ai.server.time_per_output_token).")
-        for series in sortedSeries(counts.perToken.keys) {
+        for series in ordered(Array(counts.perToken.keys)) {
             page.histogram("lumen_time_per_output_token_seconds", ["route": series.route, "model": series.model], counts.perToken[series], Self.perTokenBuckets)
         }
         page.family("lumen_request_duration_seconds", "histogram", "Time from a request's arrival to its last byte (gen_ai.client.operation.duration).")
-        for series in sortedSeries(counts.duration.keys) {
+        for series in ordered(Array(counts.duration.keys)) {
             page.histogram("lumen_request_duration_seconds", ["route": series.route, "model": series.model], counts.duration[series], Self.latencyBuckets)
         }
-        let ordered = { (keys: [Series]) in keys.sorted { ($0.route, $0.model) < ($1.route, $1.model) } }
         page.family("lumen_tokens_total", "counter", "Tokens by route, model and gen_ai_token_type (input, output; cached is the part of input served from a prefix cache).")
         for series in ordered(Array(counts.tokens.keys)) {
             guard let tokens = counts.tokens[series] else { continue }
@@ -126,17 +125,18 @@ public final class GatewayMetrics: Sendable {
             page.sample("lumen_cost_usd_total", ["route": series.route, "model": series.model], NSDecimalNumber(decimal: counts.cost[series] ?? 0).doubleValue)
         }
         page.family("lumen_failovers_total", "counter", "Upstreams abandoned after a fault, the answer moved to another.")
-        page.sample("lumen_failovers_total", [:], 0, unlessAny: counts.failovers.isEmpty == false)
+        // An unlabelled zero until the first labelled series, so the family is never absent.
+        if counts.failovers.isEmpty { page.sample("lumen_failovers_total", [:], 0) }
         for series in ordered(Array(counts.failovers.keys)) {
             page.sample("lumen_failovers_total", ["route": series.route, "model": series.model], Double(counts.failovers[series] ?? 0))
         }
         page.family("lumen_hedge_wins_total", "counter", "Requests answered by a hedged second request.")
-        page.sample("lumen_hedge_wins_total", [:], 0, unlessAny: counts.hedgeWins.isEmpty == false)
+        if counts.hedgeWins.isEmpty { page.sample("lumen_hedge_wins_total", [:], 0) }
         for series in ordered(Array(counts.hedgeWins.keys)) {
             page.sample("lumen_hedge_wins_total", ["route": series.route, "model": series.model], Double(counts.hedgeWins[series] ?? 0))
         }
         page.family("lumen_streams_unrecoverable_total", "counter", "Streams ended with an error event: no upstream could continue them.")
-        page.sample("lumen_streams_unrecoverable_total", [:], 0, unlessAny: counts.unrecoverable.isEmpty == false)
+        if counts.unrecoverable.isEmpty { page.sample("lumen_streams_unrecoverable_total", [:], 0) }
         for (route, value) in counts.unrecoverable.sorted(by: { $0.key < $1.key }) {
             page.sample("lumen_streams_unrecoverable_total", ["route": route], Double(value))
         }
@@ -173,9 +173,7 @@ struct PrometheusPage {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
-    /// A sample; with `unlessAny` true it is left out (an unlabelled zero only until labelled series exist).
-    mutating func sample(_ name: String, _ labels: [String: String], _ value: Double, unlessAny: Bool = false) {
-        guard !unlessAny else { return }
+    mutating func sample(_ name: String, _ labels: [String: String], _ value: Double) {
         text += name + Self.labels(labels) + " " + Self.number(value) + "\n"
     }
 

@@ -193,6 +193,22 @@ import Testing
             #expect(after == before, "the route is as it was: \(after?.json() ?? "")")
             let history = try cluster.lumenctl(["history", "-o", "json"])
             #expect(history.output.contains("(rolled back)") && history.output.contains("(50% to challenger)"), "\(history)")
+
+            // Ctrl-C during a step rolls back too, rather than leaving the route split (--force: the slow
+            // challenger's later pairs hold the verdict).
+            let interrupted = try LumenctlProcess(["shadow", "promote", "try-challenger", "--force", "--steps", "50,100", "--interval", "60s"],
+                                                  home: dir + "/home", scratch: dir, environment: cluster.environment)
+            try interrupted.start()
+            for _ in 0..<100 {
+                let route = try JSONValue(json: try cluster.lumenctl(["get", "route", "auto", "-o", "json"]).output)["spec"]
+                if route?["strategy"]?.stringValue == "weighted" { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            kill(interrupted.process.processIdentifier, SIGINT)
+            let stopped = interrupted.wait()
+            #expect(stopped.exitCode == 1 && stopped.error.contains("rolled back at 50%: interrupted"), "\(stopped)")
+            let restored = try JSONValue(json: try cluster.lumenctl(["get", "route", "auto", "-o", "json"]).output)["spec"]
+            #expect(restored == before, "\(restored?.json() ?? "")")
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import LumenAPI
 import LumenManifest
 import LumenStore
+import Synchronization
 
 extension Shadow {
     struct Promote: ParsableCommand {
@@ -63,6 +64,15 @@ extension Shadow {
             let percents = percents
             let watched = percents.count > 1
             var snapshot = fleet.snapshot
+            // Ctrl-C or SIGTERM while a step runs rolls the route back rather than leaving it split.
+            let interrupted = Interruption()
+            defer { interrupted.stop() }
+            var changed = false
+            func restore(_ why: String) throws -> Never {
+                let restored = try ShadowRevision.write([(routeID, .route(original))], in: snapshot, home: home,
+                                                        source: "lumenctl shadow promote \(name) (rolled back)")
+                throw CommandFailure("\(why); route/\(spec.route) is as it was before the promotion, in revision \(restored)")
+            }
             for (index, percent) in percents.enumerated() {
                 let route = ShadowPromotion.route(original, incumbent: incumbent, candidate: spec.candidate, percent: percent)
                 var changes: [(ManifestID, ManifestSpec)] = [(routeID, .route(route))]
@@ -73,33 +83,49 @@ extension Shadow {
                     changes.append((ManifestID(.shadowTest, name), .shadowTest(stopped)))
                 }
                 let started = Date()
-                let revision = try ShadowRevision.write(changes, in: snapshot, home: home,
-                                                        source: "lumenctl shadow promote \(name) (\(percent)% to \(spec.candidate))")
-                snapshot = try home.existingStore()?.snapshot() ?? snapshot
-                console.write("route/\(spec.route): \(percent)% of traffic to \(spec.candidate) (from \(incumbent)) in revision \(revision)\n")
-                guard watched else { continue }
-                if let regression = try watch(fleet, since: started, for: every, baseline: baseline) {
-                    let restored = try ShadowRevision.write([(routeID, .route(original))], in: snapshot, home: home,
-                                                            source: "lumenctl shadow promote \(name) (rolled back)")
-                    throw CommandFailure("rolled back at \(percent)%: \(regression); route/\(spec.route) is as it was before the promotion, in revision \(restored)")
+                let outcome: String?
+                do {
+                    let revision = try ShadowRevision.write(changes, in: snapshot, home: home,
+                                                            source: "lumenctl shadow promote \(name) (\(percent)% to \(spec.candidate))")
+                    changed = true
+                    snapshot = try home.existingStore()?.snapshot() ?? snapshot
+                    console.write("route/\(spec.route): \(percent)% of traffic to \(spec.candidate) (from \(incumbent)) in revision \(revision)\n")
+                    guard watched else { continue }
+                    outcome = try watch(fleet, since: started, for: every, baseline: baseline, interrupted: interrupted)
+                } catch {
+                    guard changed else { throw error }
+                    try restore("rolled back at \(percent)% after an error: \(error)")
                 }
+                if let regression = outcome { try restore("rolled back at \(percent)%: \(regression)") }
             }
             console.write("Promoted \(spec.candidate) on route \(spec.route).\n")
         }
 
-        /// Checks the candidate's live traffic every few seconds until `duration` has passed; returns the first regression.
-        private func watch(_ fleet: ShadowFleet, since started: Date, for duration: Duration, baseline: ShadowPromotion.Baseline) throws -> String? {
+        /// Checks the candidate's live traffic every few seconds until `duration` has passed; returns the
+        /// first regression, or why the watch was cut short.
+        private func watch(_ fleet: ShadowFleet, since started: Date, for duration: Duration, baseline: ShadowPromotion.Baseline,
+                           interrupted: Interruption) throws -> String? {
             let console = Console.current
             let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
             let deadline = started.addingTimeInterval(seconds)
             let check = min(5, max(0.5, seconds / 10))
+            // The agents' error rate covers each upstream's last requests: it speaks for this step only
+            // once the candidate's upstreams have served a whole window since the step began.
+            let requestsAtStart = Self.candidateRequests(try fleet.health(), candidate: fleet.spec.candidate)
             while true {
-                Thread.sleep(forTimeInterval: max(0, min(check, deadline.timeIntervalSinceNow)))
+                let wake = Date().addingTimeInterval(max(0, min(check, deadline.timeIntervalSinceNow)))
+                while Date() < wake {
+                    if interrupted.happened { return "interrupted" }
+                    Thread.sleep(forTimeInterval: min(0.1, max(0, wake.timeIntervalSinceNow)))
+                }
                 let (rows, errors) = try fleet.usage(since: started)
                 for error in errors { console.writeError("\(error); its traffic is not watched\n") }
-                let candidateUpstreams = try fleet.health().filter { $0["model"]?.stringValue == fleet.spec.candidate }
+                let health = try fleet.health()
+                let candidateUpstreams = health.filter { $0["model"]?.stringValue == fleet.spec.candidate }
+                let served = Self.candidateRequests(health, candidate: fleet.spec.candidate).merging(requestsAtStart) { $0 - $1 }
                 let upstreamErrorRate = candidateUpstreams.compactMap { report -> Double? in
-                    (report["requests"]?.intValue ?? 0) > 0 ? report["errorRate"]?.doubleValue : nil
+                    guard let id = report["upstream"]?.stringValue, (served[id] ?? 0) >= HealthWindow.requests else { return nil }
+                    return report["errorRate"]?.doubleValue
                 }.max()
                 if let regression = ShadowPromotion.regression(
                     candidate: fleet.spec.candidate, route: fleet.spec.route, rows: rows, upstreamErrorRate: upstreamErrorRate,
@@ -109,5 +135,48 @@ extension Shadow {
                 if Date() >= deadline { return nil }
             }
         }
+
+        /// Requests each of the candidate's upstreams has answered, as the agents count them.
+        private static func candidateRequests(_ health: [JSONValue], candidate: String) -> [String: Int] {
+            var requests: [String: Int] = [:]
+            for report in health where report["model"]?.stringValue == candidate {
+                if let id = report["upstream"]?.stringValue { requests[id, default: 0] += report["requests"]?.intValue ?? 0 }
+            }
+            return requests
+        }
+    }
+}
+
+/// The agents' health board judges an upstream's error rate over its last this many requests.
+enum HealthWindow {
+    static let requests = 20
+}
+
+/// Turns SIGINT and SIGTERM into a flag while a promotion runs, so it can roll back before exiting.
+final class Interruption {
+    private final class Flag: Sendable {
+        let raised = Mutex(false)
+    }
+
+    private let flag = Flag()
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        let flag = flag
+        sources = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { flag.raised.withLock { $0 = true } }
+            source.resume()
+            return source
+        }
+    }
+
+    var happened: Bool { flag.raised.withLock { $0 } }
+
+    func stop() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }

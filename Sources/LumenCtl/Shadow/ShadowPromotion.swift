@@ -4,11 +4,13 @@ import LumenStore
 
 /// How `lumenctl shadow promote` rewrites a route, and when a promotion step has regressed.
 enum ShadowPromotion {
-    /// The model the candidate takes traffic from: the one that answered most of the pairs'
-    /// primary side, else the route's first other candidate.
+    /// The model the candidate takes traffic from: the route's candidate that answered most of the
+    /// pairs' primary side, else the route's first other candidate.
     static func incumbent(of route: RouteSpec, candidate: String, pairs: [ShadowPair]) -> String? {
         var served: [String: Int] = [:]
-        for pair in pairs { if let model = pair.primary.model, model != candidate { served[model, default: 0] += 1 } }
+        for pair in pairs {
+            if let model = pair.primary.model, model != candidate, route.candidates.contains(model) { served[model, default: 0] += 1 }
+        }
         if let busiest = served.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key { return busiest }
         return route.candidates.first { $0 != candidate }
     }

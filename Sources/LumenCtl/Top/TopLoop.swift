@@ -26,7 +26,9 @@ struct TopLoop {
     func run() throws {
         let wake = try WakePipe()
         var sources: [any DispatchSourceSignal] = []
-        for (signalNumber, reason) in [(SIGINT, Wake.quit), (SIGTERM, .quit), (SIGWINCH, .resize)] {
+        // Every signal that would end the process quits through the same path, so the terminal is restored.
+        let signals = [(SIGINT, Wake.quit), (SIGTERM, .quit), (SIGQUIT, .quit), (SIGHUP, .quit), (SIGWINCH, .resize)]
+        for (signalNumber, reason) in signals {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { wake.send(reason.rawValue) }
@@ -35,7 +37,7 @@ struct TopLoop {
         }
         defer {
             for source in sources { source.cancel() }
-            for signalNumber in [SIGINT, SIGTERM, SIGWINCH] { signal(signalNumber, SIG_DFL) }
+            for (signalNumber, _) in signals { signal(signalNumber, SIG_DFL) }
         }
 
         let screen = TerminalScreen()

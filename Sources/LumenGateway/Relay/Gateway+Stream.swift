@@ -6,6 +6,7 @@ import LumenManifest
 import LumenStore
 import Logging
 import NIOCore
+import Synchronization
 import NIOHTTP1
 import HTTPTypes
 
@@ -126,7 +127,12 @@ extension Gateway {
         let started = exchange, start = opened, triedAtStart = tried
         var headers = headers(exchange, contentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
+        let ending = StreamEnding { [self] in
+            if let key { limiter.releaseStream(key) }
+            finish(started, outcome: .clientClosed)
+        }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            ending.begin()
             var exchange = started
             var relay = start.relay
             var leg = start.leg
@@ -390,6 +396,27 @@ extension Gateway {
         } catch {
             throw ClientGone()
         }
+    }
+}
+
+/// Ends a stream's request if its body never runs: a client that left before the response head
+/// was written. Without it the request would keep its key's stream slot, its budget reservation and
+/// its shadow pairs, and write no ledger row.
+final class StreamEnding: Sendable {
+    private let begun = Atomic<Bool>(false)
+    private let abandoned: @Sendable () -> Void
+
+    init(ifAbandoned abandoned: @escaping @Sendable () -> Void) {
+        self.abandoned = abandoned
+    }
+
+    /// The body runs: it finishes the request itself.
+    func begin() {
+        begun.store(true, ordering: .relaxed)
+    }
+
+    deinit {
+        if !begun.load(ordering: .relaxed) { abandoned() }
     }
 }
 

@@ -285,11 +285,13 @@ public final class Gateway: Sendable {
         // One reading of the clock, so the ledger, the metrics and shadow pairs agree.
         let milliseconds = exchange.elapsedMilliseconds
         let duration = milliseconds / 1000
-        let ttft = exchange.ttft.map { $0.milliseconds / 1000 }
+        // A whole (unstreamed) answer has no first token: its wait is the duration, not a TTFT.
+        let firstToken = exchange.streamed ? exchange.ttft : nil
+        let ttft = firstToken.map { $0.milliseconds / 1000 }
         metrics.record(GatewayMetrics.Finished(
             route: exchange.route ?? "", model: exchange.model?.name ?? "", status: exchange.status, outcome: outcome,
             ttftSeconds: ttft,
-            perTokenSeconds: ttft.flatMap { exchange.streamed && exchange.completionTokens > 1
+            perTokenSeconds: ttft.flatMap { exchange.completionTokens > 1
                 ? (duration - $0) / Double(exchange.completionTokens - 1) : nil },
             durationSeconds: duration, inputTokens: exchange.promptTokens, outputTokens: exchange.completionTokens,
             cachedTokens: exchange.cachedTokens, cost: cost, failovers: exchange.failovers.count, hedged: exchange.hedged,
@@ -304,7 +306,7 @@ public final class Gateway: Sendable {
             requestID: exchange.requestID, at: exchange.startedAt.ISO8601Format(), keyName: exchange.key?.name,
             route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,
             promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, cachedTokens: exchange.cachedTokens,
-            cost: "\(cost)", ttftMilliseconds: exchange.ttft?.milliseconds, durationMilliseconds: milliseconds,
+            cost: "\(cost)", ttftMilliseconds: firstToken?.milliseconds, durationMilliseconds: milliseconds,
             status: exchange.status, outcome: outcome, failovers: exchange.failovers.count))
         logger.info("request", metadata: [
             "request_id": "\(exchange.requestID)", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",

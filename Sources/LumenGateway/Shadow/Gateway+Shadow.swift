@@ -29,8 +29,8 @@ extension Gateway {
         }
     }
 
-    /// The primary's half of its pairs, from what the request did. A whole (unstreamed) answer has
-    /// no first token to time: its TTFT is left out rather than compared with a streamed one.
+    /// The primary's half of its pairs, from what the request did (TTFT as the ledger has it:
+    /// none for a whole, unstreamed answer).
     func primaryHalf(_ exchange: Exchange, outcome: UsageRecord.Outcome, cost: Decimal, durationMilliseconds: Double) -> ShadowTicket.Half {
         ShadowTicket.Half(
             side: ShadowPair.Side(

@@ -56,7 +56,13 @@ final class ShadowTicket: Sendable {
         if let both { complete(both.0, both.1) }
     }
 
+    /// Measuring is quadratic in the answers' words: it runs in its own task, never on the
+    /// request path of whichever half ended second.
     private func complete(_ primary: Half, _ candidate: Half) {
+        Task.detached(priority: .low) { self.record(primary, candidate) }
+    }
+
+    private func record(_ primary: Half, _ candidate: Half) {
         var primarySide = primary.side, candidateSide = candidate.side
         if retainsText {
             primarySide.text = primary.text

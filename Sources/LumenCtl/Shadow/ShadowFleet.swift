@@ -63,7 +63,7 @@ struct ShadowFleet {
                 unreachable.append((result.node, error))
                 continue
             }
-            for var pair in try Self.decode([ShadowPair].self, result.answer) {
+            for var pair in try Self.decode([ShadowPair].self, result.body) {
                 pair.node = result.node
                 pairs.append(pair)
             }
@@ -73,16 +73,9 @@ struct ShadowFleet {
 
     /// Every agent's ledger rows since `since`, and the agents' errors.
     func usage(since: Date) throws -> (rows: [UsageRecord], errors: [String]) {
-        var rows: [UsageRecord] = []
-        var errors: [String] = []
-        for result in try client.read("/v1/usage?since=\(since.ISO8601Format())", of: nodes) {
-            if let error = result.error {
-                errors.append("node/\(result.node): \(error)")
-                continue
-            }
-            rows += try Self.decode([UsageRecord].self, result.answer)
-        }
-        return (rows, errors)
+        var failures: [String: String] = [:]
+        let rows = try Costs.ledger(client, nodes, since: since.ISO8601Format(), until: nil, failures: &failures)
+        return (rows.map(\.record), failures.sorted { $0.key < $1.key }.map { "node/\($0.key): \($0.value)" })
     }
 
     /// Every agent's view of its upstreams (HealthBoard reports as JSON).
@@ -101,9 +94,9 @@ struct ShadowFleet {
         return "reached maxRequests (\(spec.maxRequests ?? 0) per agent)"
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ answer: JSONValue?) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ body: Data?) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data((answer ?? .list([])).json(pretty: false).utf8))
+            return try JSONDecoder().decode(type, from: body ?? Data("[]".utf8))
         } catch {
             throw CommandFailure("an agent answered with data this lumenctl cannot read (\(error)); run the same version of lumenctl and lumen-agent")
         }

@@ -188,7 +188,7 @@ extension Gateway {
             exchange.cachedTokens = relay.cachedTokens ?? 0
             if !exchange.shadows.isEmpty {
                 exchange.answerText = relay.text
-                exchange.answerToolCalls = relay.toolCalls.map { ShadowTicket.ToolCall(name: $0.name ?? "", arguments: $0.arguments) }
+                exchange.answerToolCalls = ShadowTicket.ToolCall.of(relay)
             }
             if let key { self.limiter.releaseStream(key) }
             self.finish(exchange, outcome: outcome)

@@ -299,7 +299,7 @@ public final class Gateway: Sendable {
         if let key = exchange.key { limiter.recordTokens(key, exchange.promptTokens + exchange.completionTokens) }
         if let reservation = exchange.reservation { budgets.settle(reservation, cost: cost) }
         if !exchange.shadows.isEmpty {
-            let half = primaryHalf(exchange, outcome: outcome, cost: cost, durationMilliseconds: milliseconds)
+            let half = primaryHalf(exchange, outcome: outcome, cost: cost, ttft: firstToken, durationMilliseconds: milliseconds)
             for ticket in exchange.shadows { ticket.primaryEnded(half) }
         }
         ledger.record(UsageRecord(

@@ -31,11 +31,12 @@ extension Gateway {
 
     /// The primary's half of its pairs, from what the request did (TTFT as the ledger has it:
     /// none for a whole, unstreamed answer).
-    func primaryHalf(_ exchange: Exchange, outcome: UsageRecord.Outcome, cost: Decimal, durationMilliseconds: Double) -> ShadowTicket.Half {
+    func primaryHalf(_ exchange: Exchange, outcome: UsageRecord.Outcome, cost: Decimal, ttft: Duration?,
+                     durationMilliseconds: Double) -> ShadowTicket.Half {
         ShadowTicket.Half(
             side: ShadowPair.Side(
                 model: exchange.model?.name, upstream: exchange.upstream?.id, status: exchange.status,
-                outcome: outcome == .completed ? .completed : .failed, ttftMilliseconds: exchange.streamed ? exchange.ttft?.milliseconds : nil,
+                outcome: outcome == .completed ? .completed : .failed, ttftMilliseconds: ttft?.milliseconds,
                 durationMilliseconds: durationMilliseconds, promptTokens: exchange.promptTokens,
                 completionTokens: exchange.completionTokens, cost: "\(cost)", text: nil, toolCalls: nil),
             text: exchange.answerText, toolCalls: exchange.answerToolCalls)
@@ -75,7 +76,7 @@ extension Gateway {
                     ttftMilliseconds: relay.firstContentAt.map { ($0 - started).milliseconds },
                     durationMilliseconds: (ContinuousClock.now - started).milliseconds, promptTokens: prompt, completionTokens: completion,
                     cost: "\(model.spec.pricing.cost(prompt: prompt, completion: completion, cached: cached))", text: nil, toolCalls: nil),
-                text: relay.text, toolCalls: relay.toolCalls.map { ShadowTicket.ToolCall(name: $0.name ?? "", arguments: $0.arguments) }))
+                text: relay.text, toolCalls: ShadowTicket.ToolCall.of(relay)))
         case .refused(let model, let upstream, let status, _):
             ticket.candidateEnded(failed(Int(status.code), model: model.name, upstream: upstream.id))
         case .exhausted(let failures, _):

@@ -19,6 +19,10 @@ final class ShadowTicket: Sendable {
     struct ToolCall: Sendable, Hashable {
         var name: String
         var arguments: String
+
+        static func of(_ relay: StreamRelay) -> [ToolCall] {
+            relay.toolCalls.map { ToolCall(name: $0.name ?? "", arguments: $0.arguments) }
+        }
     }
 
     let test: ShadowMirror.Test

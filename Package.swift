@@ -82,9 +82,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CLumenProcess"),
         .target(
             name: "LumenAgent",
             dependencies: [
+                "CLumenProcess",
                 "LumenRouting",
                 "LumenGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -169,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "LumenTestSupport", "lumenctl", "lumen-agent", "lumen-engine", "LumenAPI",
+                "LumenTestSupport", "lumenctl", "lumen-agent", "lumen-engine", "LumenAPI", "LumenAgent",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

@@ -116,6 +116,29 @@ import Testing
         }
     }
 
+    @Test func loadTimeAnswers503UntilLoaded() async throws {
+        // Long enough that the first requests land inside it; the test polls, it never times.
+        try await withSimulator({ $0.loadTime = .seconds(1) }) { client in
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .serviceUnavailable)
+            #expect(try Self.json(health)["status"]?.stringValue == "loading")
+            for (path, body) in [("/v1/chat/completions", Self.hello + "}"), ("/v1/completions", #"{"model":"sim","prompt":"hi"}"#),
+                                 ("/v1/embeddings", #"{"model":"sim","input":"a"}"#)] {
+                let response = try await Self.post(client, path, body)
+                #expect(response.status == .serviceUnavailable, "\(path)")
+                #expect(response.headers[.retryAfter] == "1", "\(path)")
+                #expect(try Self.json(response)["error"]?["message"]?.stringValue == "the model is still loading; retry after 1 s")
+            }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try await client.execute(uri: "/health", method: .get).status != .ok, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            #expect(try await Self.post(client, "/v1/chat/completions", Self.hello + "}").status == .ok)
+            #expect(try await Self.post(client, "/v1/embeddings", #"{"model":"sim","input":"a"}"#).status == .ok)
+        }
+    }
+
     @Test func toolCallStreamsItsArgumentsInFragments() async throws {
         try await withSimulator { client in
             let tools = #""tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}}}}}]"#

@@ -69,6 +69,8 @@ struct Serve: AsyncParsableCommand {
     var prefixCache = 0
     @Option(help: "Microseconds of prefill per prompt token not in the prefix cache, added to the first token's wait.")
     var prefillMicroseconds = 0
+    @Option(help: "Act as if loading weights for this long after start, e.g. 30s: /health and generation requests answer 503 until then.")
+    var loadTime = "0s"
 
     func validate() throws {
         guard simulate else {
@@ -76,6 +78,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard LumenDuration(parsing: ttft) != nil, LumenDuration(parsing: itl) != nil else {
             throw ValidationError("--ttft and --itl take durations such as 20ms, 1s.")
+        }
+        guard LumenDuration(parsing: loadTime) != nil else {
+            throw ValidationError("--load-time takes a duration such as 0s, 500ms, 30s.")
         }
         guard (0...1).contains(errorRate) else { throw ValidationError("--error-rate is a share from 0 to 1.") }
         guard maxConcurrency >= 1 else { throw ValidationError("--max-concurrency must be at least 1.") }
@@ -108,6 +113,7 @@ struct Serve: AsyncParsableCommand {
         options.seed = seed
         options.prefixCacheBlocks = prefixCache
         options.prefillPerToken = .microseconds(prefillMicroseconds)
+        options.loadTime = LumenDuration(parsing: loadTime)?.duration ?? .zero
         var logger = Logger(label: "lumen.simulator")
         logger.logLevel = .warning
         let host = self.host

@@ -28,6 +28,9 @@ public struct SimulatorOptions: Sendable {
     public var prefixCacheBlocks = 0
     /// Prefill time per prompt token not found in the prefix cache, added to the first token's wait.
     public var prefillPerToken: Duration = .zero
+    /// Time after start during which the server answers, like llama-server loading weights:
+    /// `/health` with 503 `{"status": "loading"}`, generation requests with 503 and `retry-after: 1`.
+    public var loadTime: Duration = .zero
 
     public init() {}
 }

@@ -14,6 +14,8 @@ public struct SimulatorServer: Sendable {
     private let counter = RequestCounter()
     private let stats = SimulatorStats()
     private let prefixCache: PrefixCache?
+    /// When a `loadTime` ends, counted from the server's creation.
+    private let loadedAt: ContinuousClock.Instant
 
     /// Bodies larger than this are refused with 413.
     public static let maxBodyBytes = 16 * 1024 * 1024
@@ -23,7 +25,17 @@ public struct SimulatorServer: Sendable {
         gate = ConcurrencyGate(limit: options.maxConcurrency, maxWaiting: options.maxQueue)
         faults = FaultDice(seed: options.seed)
         prefixCache = options.prefixCacheBlocks > 0 ? PrefixCache(capacityBlocks: options.prefixCacheBlocks) : nil
+        loadedAt = ContinuousClock.now + options.loadTime
     }
+
+    /// True while the simulated model is still loading (`loadTime`).
+    private var isLoading: Bool {
+        options.loadTime > .zero && ContinuousClock.now < loadedAt
+    }
+
+    /// What a generation request gets while loading: 503 with `retry-after`, as llama-server answers then.
+    private static let loadingError = OpenAIError(
+        status: 503, message: "the model is still loading; retry after 1 s", type: "server_error", code: "model_loading", retryAfter: 1)
 
     /// The application, bound to `host:port` (port 0 picks a free one; `onRunning` receives it).
     public func application(
@@ -31,7 +43,11 @@ public struct SimulatorServer: Sendable {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
-        router.get("/health") { _, _ in Self.json(.map([.init("status", .string("ok"))])) }
+        router.get("/health") { _, _ in
+            isLoading
+                ? Self.json(.map([.init("status", .string("loading"))]), status: .serviceUnavailable)
+                : Self.json(.map([.init("status", .string("ok"))]))
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: stats.prometheusText)))
@@ -93,6 +109,7 @@ public struct SimulatorServer: Sendable {
     }
 
     private func generate(_ request: Request, kind: SimulatedRequest.Kind) async -> Response {
+        if isLoading { return Self.error(Self.loadingError) }
         var request = request
         stats.requests.add(1, ordering: .relaxed)
         let simulated: SimulatedRequest
@@ -241,6 +258,7 @@ public struct SimulatorServer: Sendable {
     }
 
     private func embeddings(_ request: Request) async -> Response {
+        if isLoading { return Self.error(Self.loadingError) }
         var request = request
         do {
             let body = try await readBody(&request)

@@ -7,12 +7,19 @@ import LumenStore
 import Logging
 import NIOCore
 
+extension HTTPField.Name {
+    /// Where a log read ended: the offset to ask from next.
+    static let logOffset = HTTPField.Name("x-log-offset")!
+}
+
 /// The agent's admin API (cluster token required): snapshot pushes, status, upstream health and the usage ledger.
 struct AdminAPI: Sendable {
     let state: GatewayState
     let health: HealthBoard
     let gateway: Gateway
+    let runtime: NodeRuntime
     let store: AgentStore
+    let local: LocalNode
     let clusterToken: String
     let version: String
     let logger: Logger
@@ -24,7 +31,7 @@ struct AdminAPI: Sendable {
         // Prometheus scrapes without the cluster token: the page holds counts, never keys or prompts.
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: gateway.metricsText())))
+                     body: .init(byteBuffer: ByteBuffer(string: gateway.metricsText() + runtime.metricsText())))
         }
         router.put("/v1/snapshot") { request, _ in
             guard authorized(request) else { return unauthorized() }
@@ -41,6 +48,15 @@ struct AdminAPI: Sendable {
         router.get("/v1/health") { request, _ in
             guard authorized(request) else { return unauthorized() }
             return encoded(health.reports())
+        }
+        router.get("/v1/replicas") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            return encoded(runtime.report)
+        }
+        // A replica's log: its last `tail` lines, or (with `offset`) what was written since, for following.
+        router.get("/v1/logs") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            return logs(request.uri.queryParameters)
         }
         // Each shadow test's pairs on this agent: recorded, and taken (recorded plus in flight).
         router.get("/v1/shadow") { request, _ in
@@ -82,6 +98,31 @@ struct AdminAPI: Sendable {
         }
     }
 
+    private func logs(_ query: Parameters) -> Response {
+        guard let model = query.get("model"), !model.isEmpty else {
+            return json(OpenAIError.invalidRequest("name the model: /v1/logs?model=NAME&replica=N", param: "model").body, status: .badRequest)
+        }
+        let index = query.get("replica", as: Int.self) ?? 0
+        let path = runtime.logPath(model: model, index: index)
+        if let offset = query.get("offset", as: UInt64.self) {
+            guard let (data, next) = WorkerLog.read(path, from: offset) else { return noLog(model, index) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .logOffset: String(next)],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        guard let text = WorkerLog.tail(path, lines: query.get("tail", as: Int.self) ?? 100) else { return noLog(model, index) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .logOffset: String(size)],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    private func noLog(_ model: String, _ index: Int) -> Response {
+        let known = runtime.report.replicas.filter { $0.model == model }.map { String($0.index) }
+        let hint = known.isEmpty ? "this node runs no replica of \(model) now; lumenctl get replicas shows where it runs"
+            : "its replicas here are \(known.joined(separator: ", "))"
+        return json(OpenAIError.notFound("no log for replica \(index) of \(model) on this node; \(hint)", param: "replica", code: "log_not_found").body,
+                    status: .notFound)
+    }
+
     private func authorized(_ request: Request) -> Bool {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
         return APIKeySecret.constantTimeEquals(APIKeySecret.hash(String(header.dropFirst(7))), APIKeySecret.hash(clusterToken))
@@ -109,7 +150,7 @@ struct AdminAPI: Sendable {
             error = error.setting("appliedRevision", .number(String(current)))
             return json(error, status: .conflict)
         }
-        let compiled = CompiledState(snapshot: snapshot)
+        let compiled = CompiledState(snapshot: snapshot, local: local)
         do {
             // Persist first: a restart must come back with what was acknowledged.
             _ = try store.saveSnapshot(revision: snapshot.revision, body: Data(body.readableBytesView))

@@ -23,11 +23,23 @@ public struct AgentOptions: Sendable {
     /// How often upstreams are probed; nil turns probing off.
     public var probeInterval: Duration? = .seconds(5)
     public var probeTimeout: Duration = .seconds(10)
+    /// The models' replica pools, shared by every snapshot this agent compiles.
+    let pools = ReplicaPools()
     public var gateway = GatewayConfiguration()
+    /// The Node manifest that is this agent (nil: the one at its listen address, else the only one).
+    public var node: String?
+    public var runtime: RuntimeOptions
 
     public init(home: String, clusterToken: String) {
         self.home = home
         self.clusterToken = clusterToken
+        runtime = RuntimeOptions(engineExecutable: Executables.sibling("lumen-engine"),
+                                 logDirectory: (home as NSString).appendingPathComponent("replicas"))
+    }
+
+    /// Who this agent is when it compiles a snapshot.
+    var local: LocalNode {
+        LocalNode(name: node, publicAddress: "\(listenHost):\(listenPort)", pools: pools, peerToken: gateway.peerToken)
     }
 }
 
@@ -39,12 +51,18 @@ public enum Agent {
     /// drain timeout) and flushes the ledger. `onListening` receives the public and admin ports.
     public static func run(_ options: AgentOptions, logger: Logger,
                            onListening: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
+        let options = { (given: AgentOptions) in
+            var options = given
+            options.gateway.peerToken = PeerToken.derive(clusterToken: given.clusterToken)
+            return options
+        }(options)
+        let local = options.local
         let store = try AgentStore(home: options.home)
         let state = GatewayState()
         if let persisted = try store.loadSnapshot() {
             do {
                 let snapshot = try JSONDecoder().decode(Snapshot.self, from: persisted.body)
-                state.install(CompiledState(snapshot: snapshot))
+                state.install(CompiledState(snapshot: snapshot, local: local))
                 logger.info("serving the persisted snapshot", metadata: ["revision": "\(snapshot.revision)"])
             } catch {
                 logger.error("the persisted snapshot is unreadable; waiting for a push", metadata: ["error": "\(error)"])
@@ -71,7 +89,9 @@ public enum Agent {
             onServerRunning: { channel in ports.report(public: channel.localAddress?.port ?? options.listenPort) },
             logger: logger)
         let adminRouter = Router()
-        AdminAPI(state: state, health: health, gateway: gateway, store: store, clusterToken: options.clusterToken, version: version, logger: logger).register(on: adminRouter)
+        let runtime = NodeRuntime(gateway: state, health: health, client: client, options: options.runtime, logger: logger)
+        AdminAPI(state: state, health: health, gateway: gateway, runtime: runtime, store: store, local: local, clusterToken: options.clusterToken,
+                 version: version, logger: logger).register(on: adminRouter)
         let adminApp = Application(
             router: adminRouter,
             configuration: .init(address: .hostname(options.adminHost, port: options.adminPort), serverName: "lumen-agent-admin"),
@@ -80,6 +100,8 @@ public enum Agent {
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: LedgerService(ledger: ledger, shadows: gateway.shadows)),
+            // Before the servers: it stops the replicas only after the servers have drained.
+            .init(service: runtime),
             .init(service: adminApp),
             .init(service: publicApp),
         ]

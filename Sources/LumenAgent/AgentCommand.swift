@@ -54,6 +54,16 @@ struct Run: AsyncParsableCommand {
     var probeTimeout = 10.0
     @Option(help: ArgumentHelp("How a request picks among a model's replicas: prefix-affinity (requests sharing a prompt prefix go to the replica likely to hold it in cache, within a load bound) or round-robin.", valueName: "choice"))
     var replicaChoice = "prefix-affinity"
+    @Option(help: ArgumentHelp("The Node manifest this agent is (default: the one whose address is --listen, else the only one).", valueName: "name"))
+    var node: String?
+    @Option(help: ArgumentHelp("The lumen-engine executable for engine: sim and builtin replicas (default: next to lumen-agent).", valueName: "path"))
+    var engine: String?
+    @Option(help: "Seconds a request may wait for room on a model's replicas when its route sets no slo.ttftP95.")
+    var queueTimeout = 30.0
+    @Option(help: "Seconds the need for fewer replicas must last before the autoscaler removes any.")
+    var scaleDownWindow = 30.0
+    @Option(help: "Seconds a replica may take to become ready before it counts as a failed start.")
+    var replicaStartTimeout = 600.0
 
     static func address(_ text: String, option: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
@@ -68,6 +78,9 @@ struct Run: AsyncParsableCommand {
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must be 0 or more seconds.") }
         if probeInterval < 0 { throw ValidationError("--probe-interval must be 0 (off) or more seconds.") }
         if probeTimeout <= 0 { throw ValidationError("--probe-timeout must be more than 0 seconds.") }
+        if queueTimeout <= 0 || scaleDownWindow < 0 || replicaStartTimeout <= 0 {
+            throw ValidationError("--queue-timeout and --replica-start-timeout must be more than 0 seconds, --scale-down-window 0 or more.")
+        }
         if GatewayConfiguration.ReplicaChoice(rawValue: replicaChoice) == nil {
             throw ValidationError("--replica-choice must be prefix-affinity or round-robin, got \(replicaChoice).")
         }
@@ -100,6 +113,12 @@ struct Run: AsyncParsableCommand {
         options.gateway.replicaChoice = GatewayConfiguration.ReplicaChoice(rawValue: replicaChoice) ?? .prefixAffinity
         options.probeInterval = probeInterval > 0 ? .milliseconds(Int(probeInterval * 1000)) : nil
         options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))
+        options.node = node
+        if let engine { options.runtime.engineExecutable = engine }
+        options.gateway.queueTimeout = .milliseconds(Int(queueTimeout * 1000))
+        options.runtime.stabilisation = .milliseconds(Int(scaleDownWindow * 1000))
+        options.runtime.startTimeout = .milliseconds(Int(replicaStartTimeout * 1000))
+        options.runtime.drainTimeout = max(options.drainTimeout, .seconds(30))
         var logger = Logger(label: "lumen.agent")
         logger.logLevel = environment["LUMEN_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         let listenHost = options.listenHost, adminHost = options.adminHost

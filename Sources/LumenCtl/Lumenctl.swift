@@ -10,7 +10,7 @@ public struct Lumenctl: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Apply.self, Diff.self, Get.self, Describe.self, Delete.self, History.self, Rollback.self, Validate.self, Shadow.self,
-            Sync.self, Health.self, Keys.self, Route.self, Scorer.self, Up.self, Chat.self, Bench.self,
+            Sync.self, Health.self, Logs.self, Keys.self, Route.self, Scorer.self, Up.self, Chat.self, Bench.self,
             Costs.self, Top.self,
         ]
     )

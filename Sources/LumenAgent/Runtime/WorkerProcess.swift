@@ -1,5 +1,6 @@
 #if os(Linux)
 import Foundation
+import CDispatch
 import Glibc
 import Synchronization
 

@@ -5,11 +5,11 @@ import LumenStore
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List objects of a kind, or show one.",
-        discussion: "KIND is one of \(ManifestKind.cliNames) (singular and short names work too: route, rt), or all."
+        discussion: "KIND is one of \(ManifestKind.cliNames) (singular and short names work too: route, rt), or all; or replicas, which asks every agent for the replicas it runs and each deployment's last scaling decision (NAME: one model)."
     )
 
     @Argument(help: ArgumentHelp("The kind to list, or all.", valueName: "kind"),
-              completion: .list(ManifestKind.allCases.map(\.plural) + ["all"]))
+              completion: .list(ManifestKind.allCases.map(\.plural) + ["all", "replicas"]))
     var kind: String
     @Argument(help: ArgumentHelp("One object's name.", valueName: "name"))
     var name: String?
@@ -20,12 +20,16 @@ struct Get: ParsableCommand {
     func validate() throws {
         if kind.lowercased() == "all" {
             if name != nil { throw ValidationError("A name needs a kind: lumenctl get route NAME.") }
-        } else if ManifestKind(cliName: kind) == nil {
-            throw ValidationError("Unknown kind '\(kind)'; use one of \(ManifestKind.cliNames), or all.")
+        } else if ManifestKind(cliName: kind) == nil && !ReplicaView.names.contains(kind.lowercased()) {
+            throw ValidationError("Unknown kind '\(kind)'; use one of \(ManifestKind.cliNames), all, or replicas.")
         }
     }
 
     func run() throws {
+        if ReplicaView.names.contains(kind.lowercased()) {
+            try ReplicaView.run(model: name, output: output, home: home)
+            return
+        }
         let console = Console.current
         let manifestKind = ManifestKind(cliName: kind)
         let store = try home.existingStore()

@@ -5,8 +5,8 @@ import LumenStore
 
 struct Up: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.",
-        discussion: "Models with deployment.engine: sim get a simulator process each and are served through it. Stop with Ctrl-C; everything started is stopped with it."
+        abstract: "Run a complete single-node Lumen in the foreground: an agent, its replicas and the quickstart manifests.",
+        discussion: "The agent is the manifests' Node and starts, scales and stops the replicas of every Model with a deployment.engine itself (lumenctl get replicas shows them). Stop with Ctrl-C; everything started is stopped with it."
     )
 
     @Option(name: [.customShort("f"), .long], help: ArgumentHelp("The manifests to run.", valueName: "path"), completion: .directory)
@@ -29,22 +29,9 @@ struct Up: ParsableCommand {
         defer { processes.stopAll() }
         processes.stopOnSignals()
 
-        // Each simulated model gets its own simulator; the model is served through it.
-        for index in documents.indices {
-            guard case .model(var model) = documents[index].manifest.spec, let deployment = model.deployment,
-                  deployment.engine == .sim else { continue }
-            let name = documents[index].manifest.name
-            let port = try processes.start(Self.sibling("lumen-engine"),
-                                           ["serve", "--simulate", "--port", "0", "--model-name", name] + (deployment.args ?? []),
-                                           environment: [:], waitingFor: #"http://127\.0\.0\.1:(\d+)/v1"#)[0]
-            model.deployment = .endpoints(["http://127.0.0.1:\(port)/v1"], continuation: deployment.continuation)
-            documents[index].manifest.spec = .model(model)
-            console.write("Started a simulated replica of \(name) on http://127.0.0.1:\(port)/v1\n")
-        }
-
         // The agent listens where the Node manifest says, so lumenctl can push to it.
         let node = documents.first { $0.manifest.kind == .node }
-        guard case .node(var nodeSpec)? = node?.manifest.spec, let nodeIndex = documents.firstIndex(where: { $0.manifest.kind == .node }) else {
+        guard case .node(var nodeSpec)? = node?.manifest.spec, let nodeName = node?.manifest.name, let nodeIndex = documents.firstIndex(where: { $0.manifest.kind == .node }) else {
             throw CommandFailure("\(filename) has no Node manifest; add one with address and adminAddress for the local agent")
         }
         let requestedPublic = listen ?? Self.hostPort(nodeSpec.address) ?? "127.0.0.1:8080"
@@ -52,7 +39,7 @@ struct Up: ParsableCommand {
         let token = try Self.clusterToken(home: home)
         let bound = try processes.start(Self.sibling("lumen-agent"),
                                         ["run", "--home", (home as NSString).appendingPathComponent("agent"), "--listen", requestedPublic,
-                                         "--admin-listen", requestedAdmin],
+                                         "--admin-listen", requestedAdmin, "--node", nodeName],
                                         environment: ["LUMEN_CLUSTER_TOKEN": token],
                                         waitingFor: #"listening on http://([^/\s]+)/v1 \(admin http://([^)\s]+)\)"#)
         // The addresses the agent actually bound (port 0 picks free ones) go into the Node manifest.
@@ -87,7 +74,7 @@ struct Up: ParsableCommand {
               client = OpenAI(base_url="http://\(publicAddress)/v1", api_key="\(key.secret)")
               print(client.chat.completions.create(model="lumen/\(route)", messages=[{"role": "user", "content": "Hello"}]).choices[0].message.content)'
 
-            Operate it from another shell with: LUMEN_HOME=\(home) lumenctl get all
+            Operate it from another shell with: LUMEN_HOME=\(home) lumenctl get all  (or get replicas, top)
             Press Ctrl-C to stop.
 
             """)

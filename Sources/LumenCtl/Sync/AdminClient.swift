@@ -20,6 +20,8 @@ struct AdminClient {
         var answer: JSONValue?
         /// The answer's bytes, for callers that decode a typed answer (such as the usage ledger).
         var body: Data?
+        /// Where a log read ended (`x-log-offset`), to follow the log from there.
+        var logOffset: UInt64?
     }
 
     /// The cluster token: `LUMEN_CLUSTER_TOKEN`, else the `cluster-token` file in the home.
@@ -91,6 +93,7 @@ struct AdminClient {
             let data = try await response.body.collect(upTo: 1 << 30)
             let answer = try? JSONValue(json: String(buffer: data))
             result.body = Data(data.readableBytesView)
+            result.logOffset = response.headers.first(name: "x-log-offset").flatMap { UInt64($0) }
             result.answer = answer
             result.version = answer?["version"]?.stringValue
             switch response.status.code {

@@ -124,8 +124,23 @@ public final class HealthBoard: Sendable {
         }
     }
 
+    /// The node runtime's word on a replica it runs: starting (a fresh process: what was known of
+    /// the last one is dropped), healthy once ready, draining, or ejected while it crash-loops.
+    public func mark(_ id: String, model: String, _ state: State, reason: String) {
+        let now = clock()
+        records.withLock { table in
+            if state == .starting || table[id] == nil { table[id] = Record(model: model, since: now) }
+            table[id]?.move(to: state, reason, at: now)
+        }
+    }
+
+    /// Stops tracking an upstream that is gone (a replica stopped for good).
+    public func forget(_ id: String) {
+        _ = records.withLock { $0.removeValue(forKey: id) }
+    }
+
     /// Requests in flight on each of `ids`.
-    func inFlight(_ ids: [String]) -> [Int] {
+    public func inFlight(_ ids: [String]) -> [Int] {
         records.withLock { table in ids.map { table[$0]?.inFlight ?? 0 } }
     }
 

@@ -16,6 +16,8 @@ extension Gateway {
         /// Seconds the upstream asked to wait (`retry-after` on a 429 or 503).
         var retryAfter: Int?
         var rateLimited = false
+        /// A 503 with `retry-after`: full or still starting (a peer agent's queue), not ill.
+        var busy = false
         /// The upstream was never reached (connection refused, reset or timed out).
         var unreachable = false
     }
@@ -57,7 +59,7 @@ extension Gateway {
                     // 5xx (work done and lost) or a second pass does, and spends from the budget. A 429
                     // replica answers at once, so load-aware choice can send it a burst before its
                     // first 429 moves it behind the others; those requests must not drain the budget.
-                    let retry = tries > 0 && (pass > 0 || failures.last.map { !$0.unreachable && !$0.rateLimited } ?? false)
+                    let retry = tries > 0 && (pass > 0 || failures.last.map { !$0.unreachable && !$0.rateLimited && !$0.busy } ?? false)
                     if retry && !retryBudget.spend() {
                         skipped.append("the agent's retry budget is spent (retries are capped at a share of requests in flight)")
                         return .exhausted(failures, skipped: skipped)
@@ -76,10 +78,14 @@ extension Gateway {
                         let retryAfter = response.headers.first(name: "retry-after").flatMap { Int($0) }
                         // A 429 is pressure, not ill health: the upstream goes behind the others for a
                         // while (so load-aware choice does not keep picking it), with no ejection counted.
-                        if code >= 500 { health.failed(upstream.id, reason: "HTTP \(code): \(detail)", peers: peers) }
-                        if code == 429 { health.pressured(upstream.id, retryAfter: .seconds(max(1, retryAfter ?? 1)), reason: "HTTP 429: \(detail)") }
+                        // So is a 503 that says when to come back: a peer agent whose replicas are full or starting.
+                        let busy = code == 503 && retryAfter != nil
+                        if code >= 500 && !busy { health.failed(upstream.id, reason: "HTTP \(code): \(detail)", peers: peers) }
+                        if code == 429 || busy {
+                            health.pressured(upstream.id, retryAfter: .seconds(max(1, retryAfter ?? 1)), reason: "HTTP \(code): \(detail)")
+                        }
                         failures.append(UpstreamFailure(upstream: upstream, message: "HTTP \(code): \(detail)",
-                                                        retryAfter: retryAfter, rateLimited: code == 429))
+                                                        retryAfter: retryAfter, rateLimited: code == 429, busy: busy))
                     case .failure(let message):
                         health.failed(upstream.id, reason: message, peers: peers)
                         failures.append(UpstreamFailure(upstream: upstream, message: message, unreachable: true))

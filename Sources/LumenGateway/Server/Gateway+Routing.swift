@@ -45,12 +45,21 @@ extension Gateway {
     }
 
     /// A model's replicas in the order a new request tries them: by prefix affinity and load, or in turn.
+    /// This agent's own replicas come before peer agents (another hop, for when they are full or starting).
     func replicasInTurn(_ model: ServedModel, prefixKey: UInt64?) -> [Upstream] {
-        guard configuration.replicaChoice == .prefixAffinity, model.upstreams.count > 1 else { return model.upstreamsInTurn() }
-        let loads = health.inFlight(model.upstreams.map(\.id))
-        let replicas = zip(model.upstreams, loads).map { ReplicaPicker.Replica(id: $0.id, inFlight: $1) }
+        if let local = model.pool?.ready, !local.isEmpty {
+            return (order(local, prefixKey: prefixKey) ?? model.inTurn(local)) + model.fixedUpstreams
+        }
+        return order(model.upstreams, prefixKey: prefixKey) ?? model.inTurn(model.upstreams)
+    }
+
+    /// `upstreams` by prefix affinity and load; nil when that choice is off or there is nothing to choose.
+    private func order(_ upstreams: [Upstream], prefixKey: UInt64?) -> [Upstream]? {
+        guard configuration.replicaChoice == .prefixAffinity, upstreams.count > 1 else { return nil }
+        let loads = health.inFlight(upstreams.map(\.id))
+        let replicas = zip(upstreams, loads).map { ReplicaPicker.Replica(id: $0.id, inFlight: $1) }
         let order = ReplicaPicker.order(replicas, prefixKey: prefixKey, draw: UInt64.random(in: 0 ... .max))
-        return order.compactMap { id in model.upstreams.first { $0.id == id } }
+        return order.compactMap { id in upstreams.first { $0.id == id } }
     }
 
     /// Embeddings have no difficulty and no output: their features are empty.

@@ -79,6 +79,10 @@ public final class Gateway: Sendable {
         /// Choice 0's answer, kept only while a shadow test needs it.
         var answerText = ""
         var answerToolCalls: [ShadowTicket.ToolCall] = []
+        /// Sent by a peer agent, which keeps the ledger, limits and budgets for it.
+        var peer = false
+        /// Models this request was passed over by for lack of room: their demand until it ends.
+        var spills: [ReplicaPool] = []
 
         var elapsedMilliseconds: Double { (ContinuousClock.now - started).milliseconds }
     }
@@ -90,6 +94,10 @@ public final class Gateway: Sendable {
         retryBudget.requestStarted()
         let current = state.snapshot
         do {
+            if isPeer(request) {
+                exchange.peer = true
+                return try await servePeer(&request, endpoint, exchange: exchange, state: current)
+            }
             let key = try authenticate(request, current)
             exchange.key = key
             let body = try await readJSON(&request)
@@ -110,17 +118,47 @@ public final class Gateway: Sendable {
                     throw OpenAIError.rateLimited(error.message, retryAfter: error.retryAfter, code: "budget_exceeded")
                 }
             }
-            exchange.shadows = shadowTickets(plan, exchange, body: body, endpoint: endpoint, state: current)
-            if stream {
-                return await forwardStream(body, endpoint: endpoint, plan: plan, exchange: exchange)
-            }
-            return await forward(body, endpoint: endpoint, plan: plan, exchange: exchange)
+            let admitted = try await admit(plan, exchange: &exchange)
+            exchange.shadows = shadowTickets(admitted, exchange, body: body, endpoint: endpoint, state: current)
+            return await dispatch(body, endpoint: endpoint, plan: admitted, exchange: exchange, stream: stream)
         } catch {
             let failure = error as? OpenAIError ?? .server("internal error: \(error)")
             exchange.status = failure.status
             finish(exchange, outcome: .rejected)
             return errorResponse(failure, exchange)
         }
+    }
+
+    private func dispatch(_ body: JSONValue, endpoint: Endpoint, plan: Plan, exchange: Exchange, stream: Bool) async -> Response {
+        if stream {
+                return await forwardStream(body, endpoint: endpoint, plan: plan, exchange: exchange)
+            }
+        return await forward(body, endpoint: endpoint, plan: plan, exchange: exchange)
+    }
+
+    /// A request a peer agent passed on for a model this agent hosts: served by this agent's own
+    /// replicas only (never passed on again), with admission control, and no ledger row here: the
+    /// agent the client called records it, with its key, route, limits and budgets.
+    private func servePeer(_ request: inout Request, _ endpoint: Endpoint, exchange: Exchange, state current: CompiledState) async throws(OpenAIError) -> Response {
+        var exchange = exchange
+        let body = try await readJSON(&request)
+        guard let name = body["model"]?.stringValue, let model = current.models[name] else {
+            throw .notFound("this agent does not serve the model a peer asked for; push the same snapshot to every agent", param: "model")
+        }
+        let stream = try Self.optionalBool(body, "stream") ?? false
+        exchange.streamed = stream
+        let chosen = pinned(to: model.localOnly, body: body, endpoint: endpoint)
+        let plan = Plan(route: nil, candidates: chosen.candidates, failover: RouteSpec.Failover(), score: nil, worstCase: 0, budgets: [],
+                        prefixKey: chosen.prefixKey, queueDeadline: configuration.queueTimeout)
+        let admitted = try await admit(plan, exchange: &exchange)
+        return await dispatch(body, endpoint: endpoint, plan: admitted, exchange: exchange, stream: stream)
+    }
+
+    private func isPeer(_ request: Request) -> Bool {
+        guard let token = configuration.peerToken, let header = request.headers[.authorization], header.hasPrefix("Bearer " + PeerToken.scheme) else {
+            return false
+        }
+        return APIKeySecret.constantTimeEquals(APIKeySecret.hash(String(header.dropFirst(7))), APIKeySecret.hash(token))
     }
 
     static func requestID(_ request: Request) -> String {
@@ -175,6 +213,8 @@ public final class Gateway: Sendable {
         var budgets: [(BudgetBook.Scope, BudgetBook.Limits)]
         /// The prompt's first block, for prefix affinity.
         var prefixKey: UInt64?
+        /// Longest the request may wait for room on a model's replicas.
+        var queueDeadline: Duration
     }
 
     /// The plan for `name`: `lumen/<route>` or a model (which fails over with the defaults).
@@ -195,7 +235,8 @@ public final class Gateway: Sendable {
             var budgets = Self.budgets(of: key)
             if limits != BudgetBook.Limits() { budgets.append((.route(routeName), limits)) }
             return Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score,
-                        worstCase: chosen.worstCase, budgets: budgets, prefixKey: chosen.prefixKey)
+                        worstCase: chosen.worstCase, budgets: budgets, prefixKey: chosen.prefixKey,
+                        queueDeadline: route.slo?.ttftP95?.duration ?? configuration.queueTimeout)
         }
         guard let model = state.models[name] else {
             throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")
@@ -204,7 +245,8 @@ public final class Gateway: Sendable {
         // A pinned model has no route budget, but the key's budget holds.
         let chosen = pinned(to: model, body: body, endpoint: endpoint)
         return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover(), score: nil,
-                    worstCase: chosen.worstCase, budgets: Self.budgets(of: key), prefixKey: chosen.prefixKey)
+                    worstCase: chosen.worstCase, budgets: Self.budgets(of: key), prefixKey: chosen.prefixKey,
+                    queueDeadline: configuration.queueTimeout)
     }
 
     /// The key's own budget, if it has one.
@@ -279,6 +321,7 @@ public final class Gateway: Sendable {
     /// Writes the ledger row and the request's log line; the request is no longer in flight.
     func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) {
         retryBudget.requestEnded()
+        for pool in exchange.spills { pool.spillEnded() }
         let cost = exchange.model.map {
             $0.spec.pricing.cost(prompt: exchange.promptTokens, completion: exchange.completionTokens, cached: exchange.cachedTokens)
         } ?? 0
@@ -302,13 +345,14 @@ public final class Gateway: Sendable {
             let half = primaryHalf(exchange, outcome: outcome, cost: cost, ttft: firstToken, durationMilliseconds: milliseconds)
             for ticket in exchange.shadows { ticket.primaryEnded(half) }
         }
-        ledger.record(UsageRecord(
+        if !exchange.peer { ledger.record(UsageRecord(
             requestID: exchange.requestID, at: exchange.startedAt.ISO8601Format(), keyName: exchange.key?.name,
             route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,
             promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, cachedTokens: exchange.cachedTokens,
             cost: "\(cost)", ttftMilliseconds: firstToken?.milliseconds, durationMilliseconds: milliseconds,
-            status: exchange.status, outcome: outcome, failovers: exchange.failovers.count))
+            status: exchange.status, outcome: outcome, failovers: exchange.failovers.count)) }
         logger.info("request", metadata: [
+            "peer": "\(exchange.peer)",
             "request_id": "\(exchange.requestID)", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",
             "route": "\(exchange.route ?? "-")", "model": "\(exchange.model?.name ?? "-")",
             "upstream": "\(exchange.upstream?.id ?? "-")", "tokens_in": "\(exchange.promptTokens)",
@@ -328,7 +372,8 @@ public final class Gateway: Sendable {
             if let daily = budget.daily?.amount { remaining.append((name, "daily", max(0, daily - spent.day))) }
             if let monthly = budget.monthly?.amount { remaining.append((name, "monthly", max(0, monthly - spent.month))) }
         }
-        return metrics.prometheusText(upstreams: health.reports(), inFlight: retryBudget.requestsInFlight, budgets: remaining)
+        let waiting = current.models.values.compactMap { model in model.pool.map { (model.name, $0.demand.waiting) } }.sorted { $0.0 < $1.0 }
+        return metrics.prometheusText(upstreams: health.reports(), inFlight: retryBudget.requestsInFlight, budgets: remaining, waiting: waiting)
     }
 }
 

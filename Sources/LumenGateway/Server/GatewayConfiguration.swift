@@ -10,6 +10,10 @@ public struct GatewayConfiguration: Sendable {
     public var retryDeadline: Duration = .seconds(10)
     /// How a new request picks among a model's replicas.
     public var replicaChoice = ReplicaChoice.prefixAffinity
+    /// Longest a request waits for room on a model's replicas when its route has no TTFT SLO.
+    public var queueTimeout: Duration = .seconds(30)
+    /// The bearer token peer agents send (and this agent accepts) for models it hosts.
+    public var peerToken: String?
 
     public enum ReplicaChoice: String, Sendable, CaseIterable {
         /// Requests sharing a prompt prefix go to the same replica (bounded load); others to the less loaded of two.

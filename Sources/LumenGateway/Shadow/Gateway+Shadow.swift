@@ -7,7 +7,15 @@ import NIOHTTP1
 extension Gateway {
     /// The mirrored copies a routed request gets, one per shadow test that samples it.
     func shadowTickets(_ plan: Plan, _ exchange: Exchange, body: JSONValue, endpoint: Endpoint, state: CompiledState) -> [ShadowTicket] {
-        guard endpoint != .embeddings, let route = plan.route, let tests = state.shadowTests[route] else { return [] }
+        guard endpoint != .embeddings, let route = plan.route, var tests = state.shadowTests[route] else { return [] }
+        // A candidate this agent runs but has no replica of yet is not mirrored to (its errors
+        // would be a cold start's, not its own); its autoscaler hears it is wanted.
+        tests.removeAll { test in
+            guard let model = state.models[test.spec.candidate], let pool = model.pool, model.fixedUpstreams.isEmpty else { return false }
+            let cold = pool.ready.isEmpty
+            pool.noteWanted(unmet: cold)
+            return cold
+        }
         let chosen = shadows.sample(tests)
         guard !chosen.isEmpty else { return [] }
         let retainsText = state.routes[route]?.retention != .zero

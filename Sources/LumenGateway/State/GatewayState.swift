@@ -16,22 +16,95 @@ public struct Upstream: Sendable, Hashable {
     public var continuation: Continuation
     public var firstTokenTimeout: Duration
     public var idleTimeout: Duration
+
+    public init(id: String, baseURL: String, upstreamModel: String, authorization: String?, headers: [String: String],
+                continuation: Continuation, firstTokenTimeout: Duration, idleTimeout: Duration) {
+        self.id = id
+        self.baseURL = baseURL
+        self.upstreamModel = upstreamModel
+        self.authorization = authorization
+        self.headers = headers
+        self.continuation = continuation
+        self.firstTokenTimeout = firstTokenTimeout
+        self.idleTimeout = idleTimeout
+    }
 }
 
 /// A model as the gateway serves it.
 public struct ServedModel: Sendable {
     public var name: String
     public var spec: ModelSpec
-    public var upstreams: [Upstream]
+    /// Upstreams that do not come and go with this agent's replicas: a provider, endpoints, peer agents.
+    public var fixedUpstreams: [Upstream]
+    /// The replicas this agent runs itself, when it hosts the model.
+    public var pool: ReplicaPool?
     /// Why the model cannot be served on this agent (a missing provider key), if so.
     public var unavailableReason: String?
     let rotation = ReplicaRotation()
 
-    /// The replicas in the order to try them: each request starts one further along (round robin).
-    func upstreamsInTurn() -> [Upstream] {
+    public init(name: String, spec: ModelSpec, upstreams: [Upstream], pool: ReplicaPool? = nil, unavailableReason: String? = nil) {
+        self.name = name
+        self.spec = spec
+        fixedUpstreams = upstreams
+        self.pool = pool
+        self.unavailableReason = unavailableReason
+    }
+
+    /// Every upstream that may take a request now: this agent's ready replicas first, then the fixed ones.
+    public var upstreams: [Upstream] { (pool?.ready ?? []) + fixedUpstreams }
+
+    /// The model as a peer agent's request sees it: only this agent's own replicas, so a request
+    /// never travels from peer to peer.
+    var localOnly: ServedModel {
+        var model = self
+        model.fixedUpstreams = fixedUpstreams.filter { !$0.id.hasPrefix(Upstream.peerPrefix) }
+        return model
+    }
+
+    /// `upstreams` in the order to try them: each request starts one further along (round robin).
+    func inTurn(_ upstreams: [Upstream]) -> [Upstream] {
         guard upstreams.count > 1 else { return upstreams }
         let start = rotation.next() % upstreams.count
         return Array(upstreams[start...] + upstreams[..<start])
+    }
+}
+
+extension Upstream {
+    /// Ids of upstreams that are other agents: `peer/NODE`.
+    public static let peerPrefix = "peer/"
+    /// Ids of replicas this agent runs: `replica/MODEL-N`.
+    public static let replicaPrefix = "replica/"
+}
+
+/// Who this agent is among the snapshot's Nodes, and what it needs to serve the models it hosts.
+public struct LocalNode: Sendable {
+    /// The Node manifest naming this agent (`lumen-agent run --node`); nil: found by address.
+    public var name: String?
+    /// `host:port` of the public API, to find this agent's Node by its address.
+    public var publicAddress: String?
+    public var pools: ReplicaPools
+    /// What this agent sends to a peer agent, and accepts from one, as its bearer token.
+    public var peerToken: String?
+
+    public init(name: String? = nil, publicAddress: String? = nil, pools: ReplicaPools = ReplicaPools(), peerToken: String? = nil) {
+        self.name = name
+        self.publicAddress = publicAddress
+        self.pools = pools
+        self.peerToken = peerToken
+    }
+
+    /// This agent's Node among `nodes`: the one named, else the one at its address, else the only one.
+    public func resolve(in nodes: [String: NodeSpec]) -> String? {
+        if let name { return nodes[name] == nil ? nil : name }
+        if let publicAddress, let match = nodes.keys.sorted().first(where: { Self.hostPort(nodes[$0]?.address ?? "") == publicAddress }) {
+            return match
+        }
+        return nodes.count == 1 ? nodes.keys.first : nil
+    }
+
+    static func hostPort(_ url: String) -> String? {
+        guard let components = URLComponents(string: url), let host = components.host else { return nil }
+        return "\(host):\(components.port ?? 80)"
     }
 }
 
@@ -55,6 +128,10 @@ public struct CompiledState: Sendable {
     public var shadowTests: [String: [ShadowMirror.Test]] = [:]
     /// Problems found while compiling, such as provider keys missing from the environment.
     public var warnings: [String]
+    /// This agent's Node, when the snapshot names it.
+    public var node: (name: String, spec: NodeSpec)?
+    /// Every Node in the snapshot.
+    public var nodes: [String: NodeSpec] = [:]
 
     public static let empty = CompiledState(revision: 0, routes: [:], models: [:], keysByHash: [:], warnings: [])
 
@@ -66,8 +143,9 @@ public struct CompiledState: Sendable {
         self.warnings = warnings
     }
 
-    public init(snapshot: Snapshot, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(snapshot: Snapshot, local: LocalNode = LocalNode(), environment: [String: String] = ProcessInfo.processInfo.environment) {
         var providers: [String: ProviderSpec] = [:]
+        var nodes: [String: NodeSpec] = [:]
         var routes: [String: RouteSpec] = [:]
         var modelSpecs: [String: ModelSpec] = [:]
         var shadowTests: [String: [ShadowMirror.Test]] = [:]
@@ -77,13 +155,18 @@ public struct CompiledState: Sendable {
             case .route(let spec): routes[manifest.name] = spec
             case .model(let spec): modelSpecs[manifest.name] = spec
             case .shadowTest(let spec): shadowTests[spec.route, default: []].append(ShadowMirror.Test(name: manifest.name, spec: spec))
-            case .node: break
+            case .node(let spec): nodes[manifest.name] = spec
             }
         }
         var warnings: [String] = []
+        let nodeName = local.resolve(in: nodes)
+        if let name = local.name, nodes[name] == nil {
+            warnings.append("this agent is node \(name), which the snapshot has no Node manifest for; apply one so it runs the models placed on it")
+        }
         var models: [String: ServedModel] = [:]
         for (name, spec) in modelSpecs {
             var upstreams: [Upstream] = []
+            var pool: ReplicaPool?
             var reason: String?
             if let providerName = spec.provider, let provider = providers[providerName] {
                 var authorization: String?
@@ -111,16 +194,30 @@ public struct CompiledState: Sendable {
                         continuation: deployment.continuation, firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)))
                 }
                 if deployment.engine != nil {
-                    reason = "model \(name) runs on replicas the agent starts itself (engine \(deployment.engine?.rawValue ?? "")), which this agent does not start yet; serve it through deployment.endpoints"
+                    let hosts = nodes.keys.sorted().filter { nodes[$0].map(deployment.runs(on:)) ?? false }
+                    if let nodeName, hosts.contains(nodeName) { pool = local.pools.pool(name) }
+                    for peer in hosts where peer != nodeName {
+                        guard let address = nodes[peer]?.address else { continue }
+                        upstreams.append(Upstream(
+                            id: Upstream.peerPrefix + peer, baseURL: address.hasSuffix("/v1") ? address : Gateway.join(address, "/v1"),
+                            upstreamModel: name, authorization: local.peerToken.map { "Bearer " + $0 }, headers: [:],
+                            continuation: deployment.continuation, firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)))
+                    }
+                    if hosts.isEmpty {
+                        let selector = deployment.nodes.map { " labelled " + $0.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") } ?? ""
+                        reason = "no Node\(selector) with \(deployment.slots ?? 1) free slot(s) runs model \(name); apply such a Node, or change the model's deployment.nodes or slots"
+                    }
                 }
             }
             if let reason { warnings.append(reason) }
-            models[name] = ServedModel(name: name, spec: spec, upstreams: upstreams, unavailableReason: reason)
+            models[name] = ServedModel(name: name, spec: spec, upstreams: upstreams, pool: pool, unavailableReason: reason)
         }
         var keys: [String: APIKeyRecord] = [:]
         for key in snapshot.keys { keys[key.hash] = key }
         self.init(revision: snapshot.revision, routes: routes, models: models, keysByHash: keys, warnings: warnings.sorted())
         self.shadowTests = shadowTests
+        self.nodes = nodes
+        node = nodeName.flatMap { name in nodes[name].map { (name, $0) } }
     }
 }
 

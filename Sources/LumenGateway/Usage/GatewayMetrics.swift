@@ -58,6 +58,7 @@ public final class GatewayMetrics: Sendable {
         var hedgeWins: [Series: Int] = [:]
         var unrecoverable: [String: Int] = [:]
         var shadowPairs: [[String]: Int] = [:]
+        var admissions: [[String]: Int] = [:]
     }
 
     private let counts = Mutex(Counts())
@@ -92,8 +93,13 @@ public final class GatewayMetrics: Sendable {
         counts.withLock { $0.shadowPairs[[test, route, candidateFailed ? "failed" : "completed"], default: 0] += 1 }
     }
 
+    func recordAdmission(model: String, _ admission: Gateway.Admission) {
+        counts.withLock { $0.admissions[[model, admission.rawValue], default: 0] += 1 }
+    }
+
     /// The page: this gateway's counts, then the gauges its owner reads at scrape time.
-    func prometheusText(upstreams: [HealthBoard.Report], inFlight: Int, budgets: [(route: String, period: String, remaining: Decimal)]) -> String {
+    func prometheusText(upstreams: [HealthBoard.Report], inFlight: Int, budgets: [(route: String, period: String, remaining: Decimal)],
+                         waiting: [(model: String, count: Int)] = []) -> String {
         let counts = counts.withLock { $0 }
         var page = PrometheusPage()
         page.family("lumen_requests_total", "counter", "Requests the gateway finished, by route, model, HTTP status and outcome.")
@@ -144,6 +150,14 @@ public final class GatewayMetrics: Sendable {
         for (labels, value) in counts.shadowPairs.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             page.sample("lumen_shadow_pairs_total", ["shadow_test": labels[0], "route": labels[1], "candidate_outcome": labels[2]], Double(value))
         }
+        page.family("lumen_admissions_total", "counter", "Requests for a model whose replicas this agent runs that found no room at once: "
+                    + "spilled (sent to another candidate), queued, cold_start_wait, or refused (queue_full, start_too_slow, timed_out).")
+        if counts.admissions.isEmpty { page.sample("lumen_admissions_total", [:], 0) }
+        for (labels, value) in counts.admissions.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            page.sample("lumen_admissions_total", ["model": labels[0], "result": labels[1]], Double(value))
+        }
+        page.family("lumen_queue_waiting", "gauge", "Requests waiting for room on each model's replicas.")
+        for (model, count) in waiting { page.sample("lumen_queue_waiting", ["model": model], Double(count)) }
         page.family("lumen_requests_in_flight", "gauge", "Requests admitted and not yet finished.")
         page.sample("lumen_requests_in_flight", [:], Double(inFlight))
         page.family("lumen_upstream_in_flight", "gauge", "Requests each upstream is answering now.")

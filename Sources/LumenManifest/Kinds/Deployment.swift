@@ -40,6 +40,8 @@ public struct Deployment: Codable, Sendable, Hashable {
     public var scaleToZeroAfter: LumenDuration?
     public var targetInFlight: Int?
     public var slots: Int?
+    /// Which deployment gets a node's slots first when they are short (higher first).
+    public var priority: Int?
     public var prefixCaching: Bool?
     public var speculative: Speculative?
     public var nodes: SortedMap<String>?
@@ -52,7 +54,7 @@ public struct Deployment: Codable, Sendable, Hashable {
 
     /// Fields that only make sense for replicas the agent starts itself.
     private static let engineOnlyFields = [
-        "model", "command", "args", "replicas", "scaleToZeroAfter", "targetInFlight", "slots", "prefixCaching", "speculative",
+        "model", "command", "args", "replicas", "scaleToZeroAfter", "targetInFlight", "slots", "priority", "prefixCaching", "speculative",
     ]
 
     static func read(_ object: inout ObjectReader) -> Deployment? {
@@ -111,6 +113,7 @@ public struct Deployment: Codable, Sendable, Hashable {
         let scaleToZeroAfter = object.value("scaleToZeroAfter", default: LumenDuration.seconds(900)) { $0.duration() }
         let targetInFlight = object.value("targetInFlight", default: 8) { $0.int(in: 1...100_000) }
         let slots = object.value("slots", default: 1) { $0.int(in: 1...1024) }
+        let priority = object.value("priority", default: 0) { $0.int(in: -1000...1000) }
         let prefixCaching = object.value("prefixCaching", default: true) { $0.bool() }
         let speculative = object.nested("speculative") { fields -> Speculative? in
             let method = fields.required("method", expected: "draft or ngram")?.oneOf(Speculative.Method.self)
@@ -130,7 +133,7 @@ public struct Deployment: Codable, Sendable, Hashable {
         guard let engine else { return nil }
         return Deployment(
             engine: engine, model: model, command: command, args: args, replicas: replicas,
-            scaleToZeroAfter: scaleToZeroAfter, targetInFlight: targetInFlight, slots: slots,
+            scaleToZeroAfter: scaleToZeroAfter, targetInFlight: targetInFlight, slots: slots, priority: priority,
             prefixCaching: prefixCaching, speculative: speculative, nodes: nodes.map(SortedMap.init),
             continuation: continuation
         )

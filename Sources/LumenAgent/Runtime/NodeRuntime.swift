@@ -1,0 +1,455 @@
+import AsyncHTTPClient
+import Foundation
+import LumenAPI
+import LumenGateway
+import LumenManifest
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+
+/// How the node runtime starts, scales and stops replicas.
+public struct RuntimeOptions: Sendable {
+    /// The lumen-engine executable that `engine: sim` and `engine: builtin` run.
+    public var engineExecutable: String
+    /// The executable that guards each worker (this agent's own binary).
+    public var guardExecutable = WorkerProcess.agentExecutable
+    /// Where each replica's output is kept: `<dir>/<model>/<index>.log`.
+    public var logDirectory: String
+    public var tick: Duration = .milliseconds(100)
+    /// Replicas are removed only once the need for them stayed lower this long.
+    public var stabilisation: Duration = .seconds(30)
+    /// A replica that is not ready within this long counts as a failed start.
+    public var startTimeout: Duration = .seconds(600)
+    /// Longest a scaled-down replica waits for its open requests before it is stopped anyway.
+    public var drainTimeout: Duration = .seconds(300)
+    /// SIGTERM to SIGKILL, for a replica's process group.
+    public var stopGrace: Duration = .seconds(10)
+
+    public init(engineExecutable: String, logDirectory: String) {
+        self.engineExecutable = engineExecutable
+        self.logDirectory = logDirectory
+    }
+}
+
+/// The node runtime: for every model whose deployment places replicas on this node, an
+/// autoscaler decides how many it needs, the slot scheduler decides how many fit, and the
+/// supervisor starts them (waiting for readiness before traffic), restarts crashed ones with
+/// exponential backoff, reports crash loops, drains replicas before it stops them, and stops
+/// every one when the agent stops. Runs in the agent's service group before the servers, so it
+/// stops after they have drained.
+final class NodeRuntime: Service, Sendable {
+    private let gateway: GatewayState
+    private let health: HealthBoard
+    private let client: HTTPClient
+    private let options: RuntimeOptions
+    private let logger: Logger
+    private let published = Mutex(RuntimeReport(node: nil, slots: 0, slotsInUse: 0, deployments: [], replicas: []))
+    private let counters = Mutex<(decisions: [[String]: Int], restarts: [String: Int])>(([:], [:]))
+
+    init(gateway: GatewayState, health: HealthBoard, client: HTTPClient, options: RuntimeOptions, logger: Logger) {
+        self.gateway = gateway
+        self.health = health
+        self.client = client
+        self.options = options
+        self.logger = logger
+    }
+
+    /// What `/v1/replicas` answers.
+    var report: RuntimeReport { published.withLock { $0 } }
+
+    /// The log file of replica `index` of `model`.
+    func logPath(model: String, index: Int) -> String {
+        (options.logDirectory as NSString).appendingPathComponent("\(model)/\(index).log")
+    }
+
+    /// What each deployment is doing now, held by the run loop alone.
+    private struct Scaled: Sendable {
+        var autoscaler: Autoscaler
+        var recommendation = Autoscaler.Recommendation(need: 0, target: 0, reason: "starting")
+        var allowed = 0
+        var load = 0.0
+        var waiting = 0
+        /// How long its last start took, for the wait a request would have on a cold start.
+        var startup: Duration?
+        var decisions: [ScalingDecision] = []
+        var decided: (target: Int, allowed: Int)?
+    }
+
+    private struct Fleet: Sendable {
+        var replicas: [Replica] = []
+        var deployments: [String: Scaled] = [:]
+        /// Processes asked to stop that are still exiting.
+        var retired: [WorkerProcess] = []
+    }
+
+    func run() async throws {
+        let last = await cancelWhenGracefulShutdown { () -> Fleet in
+            var fleet = Fleet()
+            while !Task.isCancelled {
+                await self.tick(&fleet)
+                try? await Task.sleep(for: self.options.tick)
+            }
+            return fleet
+        }
+        // In a task of its own: the shutdown's cancellation must not cut the wait for the replicas short.
+        await Task { await self.stopAll(last) }.value
+    }
+
+    // MARK: The loop
+
+    private func tick(_ fleet: inout Fleet) async {
+        let current = gateway.snapshot
+        let now = ContinuousClock.now
+        let hosted = current.models.values.filter { $0.pool != nil && $0.spec.deployment?.engine != nil }
+            .sorted { ($1.spec.deployment?.priority ?? 0, $0.name) < ($0.spec.deployment?.priority ?? 0, $1.name) }
+
+        reapExits(&fleet, now: now)
+        await probeStarting(&fleet, now: now)
+        drain(&fleet, now: now)
+        restartBackedOff(&fleet, hosted: hosted, now: now)
+
+        // Replicas of models this node no longer runs, or started from an older manifest, go.
+        for index in fleet.replicas.indices where fleet.replicas[index].isActive {
+            let replica = fleet.replicas[index]
+            let model = hosted.first { $0.name == replica.model }
+            if model == nil || model?.spec.deployment != replica.deployment {
+                retire(&fleet, at: index, because: model == nil ? "this node no longer runs \(replica.model)" : "its deployment changed")
+            }
+        }
+
+        var wants: [SlotScheduler.Want] = []
+        for model in hosted {
+            guard let deployment = model.spec.deployment, let pool = model.pool else { continue }
+            let settings = Self.settings(deployment, stabilisation: options.stabilisation)
+            var scaled = fleet.deployments[model.name] ?? Scaled(autoscaler: Autoscaler(settings))
+            scaled.autoscaler.settings = settings
+            let ready = fleet.replicas.filter { $0.model == model.name && $0.state == .ready }
+            let inFlight = health.inFlight(ready.map(\.upstreamID)).reduce(0, +)
+            let demand = pool.demand
+            scaled.recommendation = scaled.autoscaler.recommend(Autoscaler.Load(
+                now: now, inFlight: inFlight, waiting: demand.waiting, elsewhere: demand.spilledInFlight,
+                lastWanted: demand.lastWanted, lastUnmet: demand.lastUnmet))
+            scaled.load = Double(inFlight + demand.waiting + demand.spilledInFlight)
+            scaled.waiting = demand.waiting
+            fleet.deployments[model.name] = scaled
+            wants.append(SlotScheduler.Want(model: model.name, priority: deployment.priority ?? 0, slotsPerReplica: deployment.slots ?? 1,
+                                            min: settings.min, need: scaled.recommendation.need, target: scaled.recommendation.target))
+        }
+        let slots = current.node?.spec.slots ?? 0
+        let allowed = SlotScheduler.allow(wants, slots: slots)
+        for model in hosted {
+            guard let deployment = model.spec.deployment, var scaled = fleet.deployments[model.name] else { continue }
+            scaled.allowed = allowed[model.name] ?? 0
+            let active = fleet.replicas.filter { $0.model == model.name && $0.isActive }.count
+            if scaled.decided.map({ $0 != (scaled.recommendation.target, scaled.allowed) }) ?? true {
+                var reason = scaled.recommendation.reason
+                if scaled.allowed < scaled.recommendation.target {
+                    reason += "; the node's \(slots) slot(s) allow \(scaled.allowed) (higher priority or earlier deployments hold the rest)"
+                }
+                let decision = ScalingDecision(at: Date().ISO8601Format(), model: model.name, from: active, to: scaled.allowed, reason: reason)
+                scaled.decisions.append(decision)
+                if scaled.decisions.count > 20 { scaled.decisions.removeFirst() }
+                scaled.decided = (scaled.recommendation.target, scaled.allowed)
+                if decision.from != decision.to {
+                    logger.info("scaling", metadata: ["model": "\(model.name)", "from": "\(decision.from)", "to": "\(decision.to)", "reason": "\(reason)"])
+                    counters.withLock { $0.decisions[[model.name, decision.to > decision.from ? "up" : "down"], default: 0] += 1 }
+                }
+            }
+            fleet.deployments[model.name] = scaled
+            reconcile(&fleet, model: model, deployment: deployment, allowed: scaled.allowed, slots: slots, now: now)
+        }
+        fleet.deployments = fleet.deployments.filter { name, _ in hosted.contains { $0.name == name } }
+        publish(fleet, hosted: hosted, current: current, slots: slots, now: now)
+    }
+
+    static func settings(_ deployment: Deployment, stabilisation: Duration) -> Autoscaler.Settings {
+        let replicas = deployment.replicas
+        return Autoscaler.Settings(min: replicas?.min ?? 1, max: replicas?.max ?? 1, warm: replicas?.warm ?? 0, targetInFlight: deployment.targetInFlight ?? 8,
+                                   scaleToZeroAfter: deployment.scaleToZeroAfter?.duration ?? .seconds(900), stabilisation: stabilisation)
+    }
+
+    /// Starts or removes replicas of `model` until `allowed` are active.
+    private func reconcile(_ fleet: inout Fleet, model: ServedModel, deployment: Deployment, allowed: Int, slots: Int, now: ContinuousClock.Instant) {
+        let active = fleet.replicas.indices.filter { fleet.replicas[$0].model == model.name && fleet.replicas[$0].isActive }
+        if active.count > allowed {
+            // Replicas that serve nobody go first, then the least busy.
+            let loads = Dictionary(uniqueKeysWithValues: active.map { ($0, health.inFlight([fleet.replicas[$0].upstreamID]).first ?? 0) })
+            let victims = active.sorted { a, b in
+                let rankA = fleet.replicas[a].state == .ready ? 1 : 0, rankB = fleet.replicas[b].state == .ready ? 1 : 0
+                return (rankA, loads[a] ?? 0, -fleet.replicas[a].index) < (rankB, loads[b] ?? 0, -fleet.replicas[b].index)
+            }.prefix(active.count - allowed)
+            for index in victims { retire(&fleet, at: index, because: "scaled down to \(allowed)") }
+        }
+        guard active.count < allowed else { return }
+        for _ in active.count..<allowed {
+            let occupied = Set(fleet.replicas.flatMap(\.slots))
+            guard let placed = SlotScheduler.place(deployment.slots ?? 1, occupied: occupied, slots: slots) else { break }
+            let used = Set(fleet.replicas.filter { $0.model == model.name }.map(\.index))
+            let index = (0...).first { !used.contains($0) } ?? 0
+            var replica = Replica(model: model.name, index: index, slots: placed, deployment: deployment)
+            start(&replica, now: now)
+            fleet.replicas.append(replica)
+        }
+    }
+
+    // MARK: Replica life
+
+    private func start(_ replica: inout Replica, now: ContinuousClock.Instant) {
+        replica.startedAt = now
+        replica.readyAt = nil
+        replica.nextStartAt = nil
+        do {
+            replica.port = try FreePort.find()
+            let command = Self.command(replica.deployment, model: replica.model, port: replica.port, slots: replica.slots,
+                                       engine: options.engineExecutable)
+            let log = logPath(model: replica.model, index: replica.index)
+            try WorkerLog.begin(log, line: "lumen-agent: starting \(replica.name) on port \(replica.port), slot(s) "
+                                + "\(replica.slots.map(String.init).joined(separator: ",")): \(command)")
+            replica.process = try WorkerProcess.start(WorkerProcess.Spec(
+                command: command,
+                environment: ["LUMEN_MODEL": replica.model, "LUMEN_REPLICA": String(replica.index),
+                              "LUMEN_SLOTS": replica.slots.map(String.init).joined(separator: ","), "LUMEN_PORT": String(replica.port)],
+                logPath: log, grace: options.stopGrace, guardExecutable: options.guardExecutable))
+            replica.move(to: .starting, "started; waiting for its readiness endpoint")
+            health.mark(replica.upstreamID, model: replica.model, .starting, reason: "started; waiting for its readiness endpoint")
+            logger.info("replica starting", metadata: ["replica": "\(replica.name)", "port": "\(replica.port)", "command": "\(command)"])
+        } catch {
+            failed(&replica, "could not start: \(error)", now: now)
+        }
+    }
+
+    /// The replica exited or failed to start when it should not have: it is tried again after a
+    /// backoff that doubles with each failure in a row; from the third it counts as a crash loop.
+    private func failed(_ replica: inout Replica, _ why: String, now: ContinuousClock.Instant) {
+        let ranWell = replica.readyAt.map { now - $0 > .seconds(60) } ?? false
+        replica.failures = ranWell ? 1 : replica.failures + 1
+        replica.process = nil
+        replica.readyAt = nil
+        let lastLine = WorkerLog.lastLine(logPath(model: replica.model, index: replica.index))
+        replica.lastExit = why + (lastLine.map { " (last output: \($0))" } ?? "")
+        let backoff = Duration.seconds(min(300, pow(2, Double(replica.failures - 1))))
+        replica.nextStartAt = now + backoff
+        counters.withLock { $0.restarts[replica.model, default: 0] += 1 }
+        if replica.failures >= 3 {
+            let reason = "crash loop: failed \(replica.failures) times in a row, last \(replica.lastExit ?? why); next try in \(Autoscaler.describe(backoff)). "
+                + "See lumenctl logs \(replica.model) --replica \(replica.index)"
+            replica.move(to: .crashLoop, reason)
+            health.mark(replica.upstreamID, model: replica.model, .ejected, reason: reason)
+            logger.error("replica crash-looping", metadata: ["replica": "\(replica.name)", "reason": "\(reason)"])
+        } else {
+            let reason = "\(replica.lastExit ?? why); restarting in \(Autoscaler.describe(backoff))"
+            replica.move(to: .backoff, reason)
+            health.mark(replica.upstreamID, model: replica.model, .starting, reason: reason)
+            logger.warning("replica failed", metadata: ["replica": "\(replica.name)", "reason": "\(reason)"])
+        }
+    }
+
+    private func reapExits(_ fleet: inout Fleet, now: ContinuousClock.Instant) {
+        fleet.retired.removeAll { $0.exitStatus() != nil }
+        var gone: [Int] = []
+        for index in fleet.replicas.indices {
+            if fleet.replicas[index].state == .stopping && fleet.replicas[index].process == nil {
+                gone.append(index)
+                continue
+            }
+            guard let process = fleet.replicas[index].process, let status = process.exitStatus() else { continue }
+            if fleet.replicas[index].state == .stopping {
+                gone.append(index)
+                logger.info("replica stopped", metadata: ["replica": "\(fleet.replicas[index].name)", "status": "\(status)"])
+            } else {
+                fleet.replicas[index].restarts += 1
+                failed(&fleet.replicas[index], "exited (\(status))", now: now)
+            }
+        }
+        for index in gone.reversed() {
+            health.forget(fleet.replicas[index].upstreamID)
+            fleet.replicas.remove(at: index)
+        }
+    }
+
+    private func probeStarting(_ fleet: inout Fleet, now: ContinuousClock.Instant) async {
+        let starting = fleet.replicas.indices.filter { fleet.replicas[$0].state == .starting && fleet.replicas[$0].process != nil }
+        guard !starting.isEmpty else { return }
+        let ports = starting.map { fleet.replicas[$0].port }
+        let ready = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (position, port) in ports.enumerated() {
+                group.addTask { (position, await self.isReady(port: port)) }
+            }
+            var answers = Array(repeating: false, count: ports.count)
+            for await (position, ok) in group { answers[position] = ok }
+            return answers
+        }
+        for (position, index) in starting.enumerated() {
+            let name = fleet.replicas[index].model
+            if ready[position] {
+                let took = now - fleet.replicas[index].startedAt
+                fleet.replicas[index].readyAt = now
+                fleet.replicas[index].move(to: .ready, "ready after \(Autoscaler.describe(took))")
+                fleet.deployments[name]?.startup = took
+                health.mark(fleet.replicas[index].upstreamID, model: name, .healthy, reason: "ready after \(Autoscaler.describe(took))")
+                logger.info("replica ready", metadata: ["replica": "\(fleet.replicas[index].name)", "seconds": "\(took.seconds)"])
+            } else if now - fleet.replicas[index].startedAt > options.startTimeout, let process = fleet.replicas[index].process {
+                process.terminate()
+                fleet.retired.append(process)
+                fleet.replicas[index].restarts += 1
+                failed(&fleet.replicas[index], "not ready within \(Autoscaler.describe(options.startTimeout))", now: now)
+            }
+        }
+    }
+
+    /// Whether the engine on `port` says it is ready: `/health` (vLLM, llama-server, lumen-engine), else `/v1/models`.
+    private func isReady(port: Int) async -> Bool {
+        for path in ["/health", "/v1/models"] {
+            do {
+                let response = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .milliseconds(500))
+                _ = try? await response.body.collect(upTo: 1 << 16)
+                if response.status == .notFound { continue }
+                return response.status == .ok
+            } catch {
+                return false
+            }
+        }
+        return false
+    }
+
+    private func restartBackedOff(_ fleet: inout Fleet, hosted: [ServedModel], now: ContinuousClock.Instant) {
+        for index in fleet.replicas.indices {
+            let replica = fleet.replicas[index]
+            guard replica.state == .backoff || replica.state == .crashLoop, let due = replica.nextStartAt, due <= now,
+                  hosted.contains(where: { $0.name == replica.model && $0.spec.deployment == replica.deployment }) else { continue }
+            start(&fleet.replicas[index], now: now)
+        }
+    }
+
+    /// Takes a replica out of service: a ready one drains first, others stop at once.
+    private func retire(_ fleet: inout Fleet, at index: Int, because reason: String) {
+        if fleet.replicas[index].state == .ready {
+            fleet.replicas[index].move(to: .draining, "\(reason); draining its open requests")
+            health.mark(fleet.replicas[index].upstreamID, model: fleet.replicas[index].model, .draining, reason: "\(reason); draining")
+        } else {
+            stop(&fleet, at: index, because: reason)
+        }
+    }
+
+    /// Asks the replica's process group to stop; the next reap removes it (at once when it has no process).
+    private func stop(_ fleet: inout Fleet, at index: Int, because reason: String) {
+        fleet.replicas[index].move(to: .stopping, reason)
+        fleet.replicas[index].process?.terminate()
+    }
+
+    /// Draining replicas stop once their last open request ends (requests already sent to them
+    /// get a moment to show up as in flight), or when the drain timeout runs out.
+    private func drain(_ fleet: inout Fleet, now: ContinuousClock.Instant) {
+        for index in fleet.replicas.indices.reversed() where fleet.replicas[index].state == .draining {
+            let replica = fleet.replicas[index]
+            let open = health.inFlight([replica.upstreamID]).first ?? 0
+            let waited = now - replica.changedAt
+            if open == 0 && waited >= .seconds(1) {
+                stop(&fleet, at: index, because: "drained")
+            } else if waited >= options.drainTimeout {
+                stop(&fleet, at: index, because: "drain timeout (\(Autoscaler.describe(options.drainTimeout))) with \(open) request(s) open")
+            }
+        }
+    }
+
+    private func stopAll(_ fleet: Fleet) async {
+        var fleet = fleet
+        for index in fleet.replicas.indices.reversed() { stop(&fleet, at: index, because: "the agent is stopping") }
+        let deadline = ContinuousClock.now + options.stopGrace + .seconds(5)
+        while ContinuousClock.now < deadline {
+            let running = fleet.replicas.contains { $0.process?.exitStatus() == nil } || fleet.retired.contains { $0.exitStatus() == nil }
+            if !running { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        logger.info("replicas stopped", metadata: ["count": "\(fleet.replicas.count)"])
+    }
+
+    // MARK: What others read
+
+    private func publish(_ fleet: Fleet, hosted: [ServedModel], current: CompiledState, slots: Int, now: ContinuousClock.Instant) {
+        for model in hosted {
+            guard let pool = model.pool, let deployment = model.spec.deployment else { continue }
+            let mine = fleet.replicas.filter { $0.model == model.name }
+            let upstreamModel = deployment.engine == .process ? (deployment.model ?? model.name) : model.name
+            let startup = fleet.deployments[model.name]?.startup
+            let expected = mine.filter { $0.state == .starting }.compactMap { replica in startup.map { replica.startedAt + $0 } }.min()
+            let target = deployment.targetInFlight ?? 8
+            pool.update(ready: mine.filter { $0.state == .ready }.map { $0.upstream(modelName: upstreamModel) },
+                        starting: mine.filter { $0.state == .starting }.count, expectedReady: expected,
+                        capacityPerReplica: 2 * target, queueLimit: max(16, 4 * target * max(1, deployment.replicas?.max ?? 1)))
+        }
+        let replicas = fleet.replicas.map { replica in
+            ReplicaReport(name: replica.name, model: replica.model, index: replica.index, node: current.node?.name ?? "-",
+                          state: replica.state.rawValue, reason: replica.reason, slots: replica.slots, port: replica.port,
+                          pid: replica.process?.pid, inFlight: health.inFlight([replica.upstreamID]).first ?? 0, restarts: replica.restarts,
+                          secondsInState: (now - replica.changedAt).seconds, lastExit: replica.lastExit)
+        }.sorted { ($0.model, $0.index) < ($1.model, $1.index) }
+        let deployments = hosted.compactMap { model -> DeploymentReport? in
+            guard let deployment = model.spec.deployment, let scaled = fleet.deployments[model.name] else { return nil }
+            let settings = scaled.autoscaler.settings
+            return DeploymentReport(model: model.name, engine: deployment.engine?.rawValue ?? "", min: settings.min, max: settings.max,
+                                    warm: settings.warm, target: scaled.recommendation.target, allowed: scaled.allowed, load: scaled.load,
+                                    waiting: scaled.waiting, lastDecision: scaled.decisions.last { $0.from != $0.to } ?? scaled.decisions.last,
+                                    decisions: scaled.decisions)
+        }.sorted { $0.model < $1.model }
+        let report = RuntimeReport(node: current.node?.name, slots: slots, slotsInUse: Set(fleet.replicas.flatMap(\.slots)).count,
+                                   deployments: deployments, replicas: replicas)
+        published.withLock { $0 = report }
+    }
+
+    /// The runtime's part of `/metrics`.
+    func metricsText() -> String {
+        let report = report
+        let counts = counters.withLock { $0 }
+        var text = "# HELP lumen_replicas Replicas this agent runs, by model and state.\n# TYPE lumen_replicas gauge\n"
+        var byState: [[String]: Int] = [:]
+        for replica in report.replicas { byState[[replica.model, replica.state], default: 0] += 1 }
+        for deployment in report.deployments where !byState.keys.contains(where: { $0[0] == deployment.model }) {
+            byState[[deployment.model, Replica.State.ready.rawValue]] = 0
+        }
+        for (labels, value) in byState.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            text += "lumen_replicas{model=\"\(labels[0])\",state=\"\(labels[1])\"} \(value)\n"
+        }
+        text += "# HELP lumen_scaling_decisions_total Changes in a model's replica count, by direction.\n# TYPE lumen_scaling_decisions_total counter\n"
+        for (labels, value) in counts.decisions.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            text += "lumen_scaling_decisions_total{direction=\"\(labels[1])\",model=\"\(labels[0])\"} \(value)\n"
+        }
+        text += "# HELP lumen_replica_failures_total Replica exits and failed starts the supervisor restarted.\n# TYPE lumen_replica_failures_total counter\n"
+        for (model, value) in counts.restarts.sorted(by: { $0.key < $1.key }) {
+            text += "lumen_replica_failures_total{model=\"\(model)\"} \(value)\n"
+        }
+        return text
+    }
+
+    // MARK: Commands
+
+    /// The shell command line that starts one replica.
+    static func command(_ deployment: Deployment, model: String, port: Int, slots: [Int], engine: String) -> String {
+        let args = deployment.args ?? []
+        let slotList = slots.map(String.init).joined(separator: ",")
+        switch deployment.engine {
+        case .sim:
+            return ([engine, "serve", "--simulate", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
+                .map(ShellQuote.quote).joined(separator: " ")
+        case .builtin:
+            return ([engine, "serve", "--model", deployment.model ?? "", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
+                .map(ShellQuote.quote).joined(separator: " ")
+        case .process, nil:
+            return (deployment.command ?? "")
+                .replacingOccurrences(of: "{port}", with: String(port))
+                .replacingOccurrences(of: "{model}", with: ShellQuote.quote(deployment.model ?? model))
+                .replacingOccurrences(of: "{slot}", with: slotList)
+                .replacingOccurrences(of: "{args}", with: args.map(ShellQuote.quote).joined(separator: " "))
+        }
+    }
+}
+
+/// Quoting for `/bin/sh`: plain words stay as they are, anything else goes in single quotes.
+enum ShellQuote {
+    static func quote(_ word: String) -> String {
+        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./:=,@%+".unicodeScalars.contains($0) }
+        return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Synchronization
+
+/// The replicas of one model that this agent runs itself, as the gateway sees them: those ready
+/// for traffic, and the demand the autoscaler must hear of (requests waiting for room, requests
+/// sent elsewhere because no replica had room). The node runtime writes readiness; the gateway
+/// reads it on every request.
+public final class ReplicaPool: Sendable {
+    public let model: String
+
+    /// What the autoscaler reads each tick.
+    public struct Demand: Sendable {
+        /// Requests waiting in this model's queue.
+        public var waiting: Int
+        /// Requests in flight elsewhere because this model had no room when they arrived.
+        public var spilledInFlight: Int
+        /// Requests ever passed over for lack of room (a counter).
+        public var spilled: Int
+        /// Requests that waited for a replica that was still starting (a counter).
+        public var coldStartWaits: Int
+        /// The last time a request wanted this model.
+        public var lastWanted: ContinuousClock.Instant
+        /// The last time a request wanted it and found no replica running.
+        public var lastUnmet: ContinuousClock.Instant?
+    }
+
+    private struct State {
+        var ready: [Upstream] = []
+        /// Replicas starting, and when the first of them is expected to be ready.
+        var starting = 0
+        var expectedReady: ContinuousClock.Instant?
+        var capacityPerReplica = 16
+        var queueLimit = 64
+        var demand: Demand
+    }
+
+    private let state: Mutex<State>
+    private let wanted: @Sendable () -> Void
+
+    /// `wanted` is called when a request found no room, so the autoscaler acts at once, not at its next tick.
+    public init(model: String, wanted: @escaping @Sendable () -> Void = {}) {
+        self.model = model
+        self.wanted = wanted
+        state = Mutex(State(demand: Demand(waiting: 0, spilledInFlight: 0, spilled: 0, coldStartWaits: 0, lastWanted: .now)))
+    }
+
+    // MARK: Written by the node runtime
+
+    /// The replicas that take traffic now, and how many requests each takes before the model counts as full.
+    public func update(ready: [Upstream], starting: Int, expectedReady: ContinuousClock.Instant?, capacityPerReplica: Int, queueLimit: Int) {
+        state.withLock {
+            $0.ready = ready
+            $0.starting = starting
+            $0.expectedReady = expectedReady
+            $0.capacityPerReplica = capacityPerReplica
+            $0.queueLimit = queueLimit
+        }
+    }
+
+    public var demand: Demand { state.withLock { $0.demand } }
+
+    // MARK: Read by the gateway
+
+    public var ready: [Upstream] { state.withLock { $0.ready } }
+
+    var capacityPerReplica: Int { state.withLock { $0.capacityPerReplica } }
+
+    /// Whether a replica is starting, and when the first is expected to be ready (nil: not known yet).
+    var startingReadyAt: (starting: Bool, expected: ContinuousClock.Instant?) {
+        state.withLock { ($0.starting > 0, $0.expectedReady) }
+    }
+
+    /// A request came for this model (it is not idle); `unmet`: and found no replica running.
+    func noteWanted(unmet: Bool = false) {
+        let now = ContinuousClock.now
+        state.withLock {
+            $0.demand.lastWanted = now
+            if unmet { $0.demand.lastUnmet = now }
+        }
+        if unmet { wanted() }
+    }
+
+    /// A request went to another candidate because this model had no room; it stays counted as
+    /// this model's demand until `spillEnded`.
+    func spillStarted() {
+        let now = ContinuousClock.now
+        state.withLock {
+            $0.demand.spilled += 1
+            $0.demand.spilledInFlight += 1
+            $0.demand.lastWanted = now
+            if $0.ready.isEmpty { $0.demand.lastUnmet = now }
+        }
+        wanted()
+    }
+
+    func spillEnded() {
+        state.withLock { $0.demand.spilledInFlight -= 1 }
+    }
+
+    /// Takes a place in the queue, or returns false when the queue is full.
+    func enqueue(coldStart: Bool) -> Bool {
+        let taken = state.withLock { state -> Bool in
+            guard state.demand.waiting < state.queueLimit else { return false }
+            state.demand.waiting += 1
+            state.demand.lastWanted = .now
+            if coldStart {
+                state.demand.coldStartWaits += 1
+                state.demand.lastUnmet = .now
+            }
+            return true
+        }
+        if taken { wanted() }
+        return taken
+    }
+
+    func dequeue() {
+        state.withLock { $0.demand.waiting -= 1 }
+    }
+
+    var queueLimit: Int { state.withLock { $0.queueLimit } }
+}
+
+/// Every model's pool on this agent, kept across snapshots so readiness and demand survive a push.
+public final class ReplicaPools: Sendable {
+    private let pools = Mutex<[String: ReplicaPool]>([:])
+    private let wanted: @Sendable () -> Void
+
+    public init(wanted: @escaping @Sendable () -> Void = {}) {
+        self.wanted = wanted
+    }
+
+    /// The pool of `model`, made on first use.
+    public func pool(_ model: String) -> ReplicaPool {
+        pools.withLock { table in
+            if let pool = table[model] { return pool }
+            let pool = ReplicaPool(model: model, wanted: wanted)
+            table[model] = pool
+            return pool
+        }
+    }
+}

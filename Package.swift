@@ -164,6 +164,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LumenAgentTests",
+            dependencies: ["LumenAgent"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LumenCtlTests",
             dependencies: ["LumenCtl", "LumenTestSupport"],
             swiftSettings: swiftSettings

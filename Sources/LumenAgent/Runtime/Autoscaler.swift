@@ -60,7 +60,8 @@ struct Autoscaler: Sendable {
                                   reason: "no request for \(Self.describe(idle)) (scaleToZeroAfter \(Self.describe(settings.scaleToZeroAfter))): min \(settings.min)")
         }
         let level = max(instant, smoothed)
-        var forLoad = Int((level / Double(settings.targetInFlight) - 1e-9).rounded(.up))
+        // A trace of smoothed load (under a twentieth of a replica's share) keeps no replica.
+        var forLoad = Int((level / Double(settings.targetInFlight) - 0.05).rounded(.up))
         var why = "load \(Self.format(level)) (in flight \(load.inFlight), waiting \(load.waiting), sent elsewhere \(load.elsewhere)) "
             + "over targetInFlight \(settings.targetInFlight): \(forLoad) needed"
         if forLoad == 0, let unmet = load.lastUnmet, load.now - unmet < Self.unmetMemory {

@@ -114,7 +114,7 @@ final class NodeRuntime: Service, Sendable {
         for index in fleet.replicas.indices where fleet.replicas[index].isActive {
             let replica = fleet.replicas[index]
             let model = hosted.first { $0.name == replica.model }
-            if model == nil || model?.spec.deployment != replica.deployment {
+            if model == nil || !Self.sameProcess(model?.spec.deployment, replica.deployment) {
                 retire(&fleet, at: index, because: model == nil ? "this node no longer runs \(replica.model)" : "its deployment changed")
             }
         }
@@ -162,6 +162,24 @@ final class NodeRuntime: Service, Sendable {
         }
         fleet.deployments = fleet.deployments.filter { name, _ in hosted.contains { $0.name == name } }
         publish(fleet, hosted: hosted, current: current, slots: slots, now: now)
+    }
+
+    /// Whether a replica started from `running` still serves `wanted`: only what the process runs
+    /// counts, not how many replicas there are or where they may go.
+    static func sameProcess(_ wanted: Deployment?, _ running: Deployment) -> Bool {
+        guard var wanted else { return false }
+        var running = running
+        wanted.replicas = nil
+        running.replicas = nil
+        wanted.scaleToZeroAfter = nil
+        running.scaleToZeroAfter = nil
+        wanted.targetInFlight = nil
+        running.targetInFlight = nil
+        wanted.priority = nil
+        running.priority = nil
+        wanted.nodes = nil
+        running.nodes = nil
+        return wanted == running
     }
 
     static func settings(_ deployment: Deployment, stabilisation: Duration) -> Autoscaler.Settings {
@@ -318,7 +336,7 @@ final class NodeRuntime: Service, Sendable {
         for index in fleet.replicas.indices {
             let replica = fleet.replicas[index]
             guard replica.state == .backoff || replica.state == .crashLoop, let due = replica.nextStartAt, due <= now,
-                  hosted.contains(where: { $0.name == replica.model && $0.spec.deployment == replica.deployment }) else { continue }
+                  hosted.contains(where: { $0.name == replica.model && Self.sameProcess($0.spec.deployment, replica.deployment) }) else { continue }
             start(&fleet.replicas[index], now: now)
         }
     }
@@ -430,11 +448,12 @@ final class NodeRuntime: Service, Sendable {
         let args = deployment.args ?? []
         let slotList = slots.map(String.init).joined(separator: ",")
         switch deployment.engine {
+        // `exec`: the engine replaces the shell, so signals and the exit status are its own.
         case .sim:
-            return ([engine, "serve", "--simulate", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
+            return "exec " + ([engine, "serve", "--simulate", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
                 .map(ShellQuote.quote).joined(separator: " ")
         case .builtin:
-            return ([engine, "serve", "--model", deployment.model ?? "", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
+            return "exec " + ([engine, "serve", "--model", deployment.model ?? "", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
                 .map(ShellQuote.quote).joined(separator: " ")
         case .process, nil:
             return (deployment.command ?? "")

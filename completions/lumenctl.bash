@@ -173,13 +173,13 @@ _lumenctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    apply|diff|get|describe|delete|history|rollback|validate|shadow|sync|health|keys|route|scorer|up|chat|bench|costs|top|help)
+    apply|diff|get|describe|delete|history|rollback|validate|shadow|sync|health|logs|keys|route|scorer|up|chat|bench|costs|top|help)
         # Offer subcommand argument completions
         "_lumenctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate shadow sync health keys route scorer up chat bench costs top help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'apply diff get describe delete history rollback validate shadow sync health logs keys route scorer up chat bench costs top help' -- "${cur}"))
         ;;
     esac
 }
@@ -246,7 +246,7 @@ _lumenctl_get() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __lumenctl_add_completions -W 'providers'$'\n''models'$'\n''routes'$'\n''shadowtests'$'\n''nodes'$'\n''all'
+        __lumenctl_add_completions -W 'providers'$'\n''models'$'\n''routes'$'\n''shadowtests'$'\n''nodes'$'\n''all'$'\n''replicas'
         return
         ;;
     esac
@@ -527,6 +527,31 @@ _lumenctl_health() {
         ;;
     '--output'|'-o')
         __lumenctl_add_completions -W 'table'$'\n''wide'$'\n''json'$'\n''yaml'
+        return
+        ;;
+    esac
+}
+
+_lumenctl_logs() {
+    repeating_flags=()
+    non_repeating_flags=(--follow -f --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--replica --node --tail --home)
+    __lumenctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--replica')
+        return
+        ;;
+    '--node')
+        return
+        ;;
+    '--tail')
+        return
+        ;;
+    '--home')
+        __lumenctl_add_completions -d
         return
         ;;
     esac

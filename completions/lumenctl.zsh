@@ -61,10 +61,11 @@ _lumenctl() {
             'shadow:Follow shadow tests, compare a candidate with the route'\''s model, promote it or stop a test.'
             'sync:Push the newest revision to every node again (after a node was down, say).'
             'health:Show the health of every upstream on every node: state and why, TTFT, inter-token latency, errors, load.'
+            'logs:Show the output of a replica that an agent runs (its engine'\''s stdout and stderr, and each start).'
             'keys:Create, list and revoke API keys.'
             'route:Inspect how routes choose models.'
             'scorer:Fit the difficulty scorer to labelled prompts, or measure a route'\''s routing against them.'
-            'up:Run a complete single-node Lumen in the foreground: an agent, simulated replicas and the quickstart manifests.'
+            'up:Run a complete single-node Lumen in the foreground: an agent, its replicas and the quickstart manifests.'
             'chat:Send one prompt through Lumen and stream the answer, with its TTFT, tokens and cost.'
             'bench:Generate load against an OpenAI-compatible endpoint and report latency, throughput and errors.'
             'costs:Show spend from every node'\''s usage ledger: requests, errors, tokens, cost, budgets and what routing saved.'
@@ -75,7 +76,7 @@ _lumenctl() {
         ;;
     arg)
         case "${words[1]}" in
-        apply|diff|get|describe|delete|history|rollback|validate|shadow|sync|health|keys|route|scorer|up|chat|bench|costs|top|help)
+        apply|diff|get|describe|delete|history|rollback|validate|shadow|sync|health|logs|keys|route|scorer|up|chat|bench|costs|top|help)
             "_lumenctl_${words[1]}" && ret=0
             ;;
         esac
@@ -117,7 +118,7 @@ _lumenctl_diff() {
 
 _lumenctl_get() {
     local -i ret=1
-    local -ar _kind=('providers' 'models' 'routes' 'shadowtests' 'nodes' 'all')
+    local -ar _kind=('providers' 'models' 'routes' 'shadowtests' 'nodes' 'all' 'replicas')
     local -ar ___output=('table' 'wide' 'json' 'yaml')
     local -ar arg_specs=(
         ':kind:{__lumenctl_complete "${_kind[@]}"}'
@@ -335,6 +336,23 @@ _lumenctl_health() {
     local -ar arg_specs=(
         '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '(--output -o)'{--output,-o}'[Output format\: table, wide or json.]:output:{__lumenctl_complete "${___output[@]}"}'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_lumenctl_logs() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':model:'
+        '--replica[The replica'\''s number (the N in MODEL-N).]:n:'
+        '--node[The node to read from (default\: the first that runs the replica, or kept its log).]:node:'
+        '--tail[How many lines to show from the end.]:tail:'
+        '(--follow -f)'{--follow,-f}'[Keep printing new output until Ctrl-C.]'
+        '--home[The Lumen home folder holding control.db (default\: $LUMEN_HOME, else ~/.lumen).]:dir:_files -/'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

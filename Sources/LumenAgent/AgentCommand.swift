@@ -118,7 +118,6 @@ struct Run: AsyncParsableCommand {
         options.gateway.queueTimeout = .milliseconds(Int(queueTimeout * 1000))
         options.runtime.stabilisation = .milliseconds(Int(scaleDownWindow * 1000))
         options.runtime.startTimeout = .milliseconds(Int(replicaStartTimeout * 1000))
-        options.runtime.drainTimeout = max(options.drainTimeout, .seconds(30))
         var logger = Logger(label: "lumen.agent")
         logger.logLevel = environment["LUMEN_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
         let listenHost = options.listenHost, adminHost = options.adminHost

@@ -17,9 +17,24 @@ import Testing
             let key = try up.start(waitingFor: #"API key   (lmn_[A-Za-z0-9]+)"#)[0]
             let endpoint = up.output.compactMap { $0.firstMatch(of: /endpoint  http:\/\/127\.0\.0\.1:(\d+)\/v1/) }.first
             let port = Int(endpoint?.1 ?? "") ?? 0
-            let children = try String(contentsOfFile: "/proc/\(up.process.processIdentifier)/task/\(up.process.processIdentifier)/children", encoding: .utf8)
-                .split(separator: " ").compactMap { Int32($0) }
-            #expect(children.count == 3, "an agent and two simulators")
+            // Any thread may have started a child: read every thread's list.
+            func children(of pid: Int32) -> [Int32] {
+                let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+                return threads.flatMap { thread in
+                    ((try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/children", encoding: .utf8)) ?? "").split(separator: " ").compactMap { Int32($0) }
+                }
+            }
+            let agents = children(of: up.process.processIdentifier)
+            #expect(agents.count == 1, "lumenctl up starts the agent only; the agent starts the replicas")
+            // up printed the endpoint only once the warm replica of sim-small was ready: its guard and worker run.
+            #expect(up.output.contains { $0.contains("Replica sim-small-0 is ready") }, "\(up.output)")
+            let guards = agents.flatMap(children(of:))
+            let workers = guards.flatMap(children(of:))
+            #expect(guards.count == 1 && workers.count == 1, "one warm replica: \(guards) \(workers)")
+            let replicas = try LumenctlProcess(["get", "replicas"], home: dir + "/home", scratch: dir, environment: [:])
+            try replicas.start()
+            let listed = replicas.wait()
+            #expect(listed.exitCode == 0 && listed.output.contains("sim-small-0") && listed.output.contains("ready"), "\(listed)")
 
             let answer = try await send(chatRequest(port: port, key: key, body: chatBody))
             #expect(answer.status == 200, "\(answer.body)")
@@ -57,8 +72,8 @@ import Testing
 
             up.stop()
             #expect(up.process.terminationStatus == 0)
-            for child in children {
-                #expect(kill(child, 0) != 0, "process \(child) outlived lumenctl up")
+            for child in agents + guards + workers {
+                #expect(processGone(child), "process \(child) outlived lumenctl up")
             }
         }
     }

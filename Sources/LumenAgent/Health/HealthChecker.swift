@@ -53,6 +53,11 @@ struct HealthChecker: Service {
             // Readiness first (vLLM, llama-server and lumen-engine serve /health beside /v1).
             let root = upstream.baseURL.hasSuffix("/v1") ? String(upstream.baseURL.dropLast(3)) : upstream.baseURL
             try await expectOK(.GET, Gateway.join(root, "/health"), upstream: upstream, body: nil)
+            // A peer agent is judged by whether it answers: its model may rightly be scaled to zero there.
+            if upstream.id.hasPrefix(Upstream.peerPrefix) {
+                health.succeeded(upstream.id)
+                return
+            }
             // Then a one-token answer: a replica that is up but cannot generate fails here.
             let body: JSONValue = .map([
                 .init("model", .string(upstream.upstreamModel)), .init("max_tokens", .number("1")),

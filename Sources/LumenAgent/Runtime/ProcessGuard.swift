@@ -248,12 +248,7 @@ private struct Watch {
 
     /// Reaps the worker if it has ended; its status from then on.
     mutating func reap() -> WorkerStatus? {
-        if status == nil {
-            var raw: Int32 = 0
-            var result: pid_t
-            repeat { result = waitpid(worker, &raw, WNOHANG) } while result < 0 && errno == EINTR
-            if result == worker { status = WorkerStatus(raw: raw) }
-        }
+        if status == nil, let raw = WorkerProcess.reap(worker) { status = WorkerStatus(raw: raw) }
         return status
     }
 

@@ -118,14 +118,17 @@ final class WorkerProcess: Sendable {
     /// The guard's end (the worker's code, or 128 + signal, as the guard passes it on); nil while it runs.
     func exitStatus() -> ExitStatus? {
         status.withLock { status in
-            if status == nil {
-                var raw: Int32 = 0
-                var result: pid_t
-                repeat { result = waitpid(pid, &raw, WNOHANG) } while result < 0 && errno == EINTR
-                if result == pid { status = ExitStatus(waitStatus: raw) }
-            }
+            if status == nil, let raw = Self.reap(pid) { status = ExitStatus(waitStatus: raw) }
             return status
         }
+    }
+
+    /// The raw wait status of child `pid` if it has ended (reaped now); nil while it runs.
+    static func reap(_ pid: pid_t) -> Int32? {
+        var raw: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(pid, &raw, WNOHANG) } while result < 0 && errno == EINTR
+        return result == pid ? raw : nil
     }
 
     /// Asks the guard to stop the worker's group: SIGTERM, then SIGKILL after the spec's grace.

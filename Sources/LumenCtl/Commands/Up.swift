@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LumenAPI
 import LumenManifest
 import LumenStore
 
@@ -58,6 +59,12 @@ struct Up: ParsableCommand {
             throw CommandFailure("the agent did not take the manifests (see above); nothing is being served, so lumenctl up stops")
         }
 
+        let engineModels = documents.filter { document in
+            if case .model(let model) = document.manifest.spec { return model.deployment?.engine != nil }
+            return false
+        }.count
+        if engineModels > 0 { Self.waitForReplicas(deployments: engineModels, home: homeOptions, console: console) }
+
         let route = documents.first { $0.manifest.kind == .route }?.manifest.name ?? "auto"
         console.write("""
 
@@ -80,6 +87,32 @@ struct Up: ParsableCommand {
             """)
         processes.waitForSignalOrExit()
         console.write("Stopping…\n")
+    }
+
+    /// Waits until every deployment the agent wants running has a ready replica, so the first
+    /// request after the endpoint is shown waits on no cold start.
+    static func waitForReplicas(deployments expected: Int, home: HomeOptions, console: Console, timeout: TimeInterval = 60) {
+        console.write("Starting replicas…\n")
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let answer = try? ReplicaView.gather(home: home, console: console).first?.answer {
+                let deployments = answer["deployments"]?.arrayValue ?? []
+                let replicas = answer["replicas"]?.arrayValue ?? []
+                let starting = deployments.filter { deployment in
+                    (deployment["target"]?.intValue ?? 0) > 0 && !replicas.contains {
+                        $0["model"]?.stringValue == deployment["model"]?.stringValue && $0["state"]?.stringValue == "ready"
+                    }
+                }
+                if deployments.count >= expected && starting.isEmpty {
+                    for replica in replicas {
+                        console.write("Replica \(replica["name"]?.stringValue ?? "?") is \(replica["state"]?.stringValue ?? "?") on port \(replica["port"]?.intValue ?? 0)\n")
+                    }
+                    return
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        console.writeError("Some replicas are not ready after \(Int(timeout)) s; lumenctl get replicas and lumenctl logs MODEL show why.\n")
     }
 
     static func temporaryHome() throws -> String {

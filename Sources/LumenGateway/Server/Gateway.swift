@@ -44,6 +44,10 @@ public final class Gateway: Sendable {
         router.post("/v1/completions") { request, _ in await self.generate(request, .completions) }
         router.post("/v1/embeddings") { request, _ in await self.generate(request, .embeddings) }
         router.get("/v1/models") { request, _ in self.models(request) }
+        // Liveness for load balancers and peer agents: no key, no state.
+        router.get("/health") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
     }
 
     // MARK: Requests

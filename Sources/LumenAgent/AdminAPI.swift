@@ -109,7 +109,8 @@ struct AdminAPI: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .logOffset: String(next)],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
-        guard let text = WorkerLog.tail(path, lines: query.get("tail", as: Int.self) ?? 100) else { return noLog(model, index) }
+        let lines = min(max(query.get("tail", as: Int.self) ?? 100, 0), 100_000)
+        guard let text = WorkerLog.tail(path, lines: lines) else { return noLog(model, index) }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .logOffset: String(size)],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

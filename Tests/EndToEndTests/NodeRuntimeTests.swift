@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import LumenAPI
+import LumenStore
 import LumenTestSupport
 import NIOCore
 import NIOHTTP1
@@ -261,31 +262,47 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
             defer { cluster.stop() }
             try cluster.start("local", extra: ["--replica-choice", "round-robin", "--scale-down-window", "0"])
             let node = cluster.node("local", slots: 2)
-            try cluster.apply([node, NodeCluster.simModel("drain", args: ["--ttft", "5ms", "--itl", "30ms"], replicas: "{min: 2, max: 2}")])
+            let args = ["--ttft", "5ms", "--itl", "25ms"]
+            try cluster.apply([node, NodeCluster.simModel("drain", args: args, replicas: "{min: 2, max: 2}")])
             let key = try cluster.createKey()
             try await eventually("both replicas are ready") { try await cluster.count("local", model: "drain", states: ["ready"]) == 2 }
             let url = "http://127.0.0.1:\(cluster.port("local"))/v1/chat/completions"
-            let streams = try await withThrowingTaskGroup(of: ClientStream.self) { group in
-                for index in 0..<2 {
-                    group.addTask { try await readStream(url, key: key, body: streamBody("drain", "drain \(index)", maxTokens: 120)) }
+            // One stream and one whole answer (whose head comes only at its end), one on each replica.
+            let whole = #"{"model":"drain","max_tokens":300,"ignore_eos":true,"messages":[{"role":"user","content":"drain whole"}]}"#
+            let (stream, answer) = try await withThrowingTaskGroup(of: (ClientStream?, Int?).self) { group in
+                group.addTask { (try await readStream(url, key: key, body: streamBody("drain", "drain stream", maxTokens: 300)), nil) }
+                try await eventually("the stream is open", within: 10) {
+                    try await cluster.replicas("local", model: "drain").contains { $0["inFlight"]?.intValue == 1 }
                 }
-                try await eventually("each replica has an open stream", within: 10) {
+                group.addTask { (nil, try await send(chatRequest(port: cluster.port("local"), key: key, body: whole)).status) }
+                try await eventually("each replica has a request open", within: 10) {
                     try await cluster.replicas("local", model: "drain").allSatisfy { $0["inFlight"]?.intValue == 1 }
                 }
                 // Only the replica count changes: the process stays the same, so this is a scale-down, not a replacement.
-                try cluster.apply([node, NodeCluster.simModel("drain", args: ["--ttft", "5ms", "--itl", "30ms"], replicas: "{min: 1, max: 1}")])
-                try await eventually("one replica drains", within: 10) {
-                    try await cluster.count("local", model: "drain", states: ["draining"]) == 1
+                try cluster.apply([node, NodeCluster.simModel("drain", args: args, replicas: "{min: 1, max: 1}")])
+                try await eventually("one replica drains with its request open", within: 10) {
+                    try await cluster.replicas("local", model: "drain").contains { $0["state"]?.stringValue == "draining" && $0["inFlight"]?.intValue == 1 }
                 }
-                var results: [ClientStream] = []
-                for try await stream in group { results.append(stream) }
-                return results
+                var stream: ClientStream?, status: Int?
+                for try await result in group {
+                    stream = result.0 ?? stream
+                    status = result.1 ?? status
+                }
+                return (stream, status)
             }
-            for stream in streams {
-                #expect(stream.status == 200 && stream.done && stream.errors.isEmpty, "a stream was cut: \(stream.errors)")
-            }
-            #expect(try await cluster.usage("local").allSatisfy { ($0["failovers"]?.intValue ?? 0) == 0 }, "a stream had to fail over: it was cut")
+            #expect(stream?.status == 200 && stream?.done == true && stream?.errors.isEmpty == true, "the stream was cut: \(String(describing: stream?.errors))")
+            #expect(answer == 200, "the whole answer was cut: \(String(describing: answer))")
+            #expect(try await cluster.usage("local").allSatisfy { ($0["failovers"]?.intValue ?? 0) == 0 }, "a request had to fail over: it was cut")
             try await eventually("the drained replica is gone") { try await cluster.replicas("local", model: "drain").count == 1 }
+
+            // A changed deployment replaces its replica new-first: one is ready all along.
+            let before = try await cluster.replicas("local", model: "drain").first?["pid"]?.intValue
+            try cluster.apply([node, NodeCluster.simModel("drain", args: ["--ttft", "5ms", "--itl", "5ms"], replicas: "{min: 1, max: 1}")])
+            try await eventually("the replica was replaced", within: 20) {
+                let replicas = try await cluster.replicas("local", model: "drain")
+                #expect(replicas.contains { $0["state"]?.stringValue == "ready" }, "no replica was ready during the replacement")
+                return replicas.count == 1 && replicas.first?["pid"]?.intValue != before && replicas.first?["state"]?.stringValue == "ready"
+            }
         }
     }
 
@@ -343,11 +360,11 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
             let missing = try cluster.lumenctl(["logs", "broken", "--replica", "7"])
             #expect(missing.exitCode == 1 && missing.error.contains("lumenctl get replicas"), "\(missing.error)")
 
-            // A request for it is refused with a reason once its wait runs out, not left to hang.
+            // A request for it is refused at once with the reason, not left to wait for a replica that will not come.
             let key = try cluster.createKey()
             let answer = try await send(chatRequest(port: cluster.port("local"), key: key,
                                                     body: #"{"model":"broken","messages":[{"role":"user","content":"hi"}]}"#))
-            #expect(answer.status == 503 && answer.body.contains("queue_timeout"), "\(answer.status) \(answer.body)")
+            #expect(answer.status == 503 && answer.body.contains("model_unavailable") && answer.body.contains("crash loop"), "\(answer.status) \(answer.body)")
         }
     }
 
@@ -400,7 +417,7 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
             let strict = try await send(chatRequest(port: cluster.port("local"), key: key,
                                                     body: #"{"model":"lumen/strict","messages":[{"role":"user","content":"hello"}]}"#))
             #expect(strict.status == 503)
-            #expect(strict.body.contains("sleepy") && strict.body.contains("ttftP95"), "\(strict.body)")
+            #expect(strict.body.contains("queue_timeout") && strict.body.contains("sleepy") && strict.body.contains("ttftP95"), "\(strict.body)")
             #expect(strict.headers.first(name: "retry-after") != nil)
         }
     }
@@ -457,16 +474,28 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
                     }
                 }
                 try await Task.sleep(for: .milliseconds(800))
-                cluster.agents["c"]?.process.stop()
+                kill(cluster.agents["c"]?.process.process.processIdentifier ?? 0, SIGKILL)
                 return try await group.reduce([], +)
             }
             #expect(streams.count > 12)
             for stream in streams {
                 #expect(stream.status == 200 && stream.done && stream.errors.isEmpty, "a request was lost: \(stream.status) \(stream.answer) \(stream.errors)")
             }
-            try await eventually("a's ledger shows the shared model served by b") {
-                try await cluster.usage("a").contains { $0["model"]?.stringValue == "shared" && $0["upstream"]?.stringValue == "peer/b" }
+            try await eventually("a's ledger shows streams that moved from c to b") {
+                try await cluster.usage("a").contains {
+                    $0["model"]?.stringValue == "shared" && $0["upstream"]?.stringValue == "peer/b" && ($0["failovers"]?.intValue ?? 0) > 0
+                }
             }
+
+            // The public port takes the derived peer token only, and only for models the agent runs.
+            let shared = #"{"model":"shared","messages":[{"role":"user","content":"hi"}]}"#
+            #expect(try await send(chatRequest(port: cluster.port("b"), key: cluster.token, body: shared)).status == 401)
+            #expect(try await send(chatRequest(port: cluster.port("b"), key: "lpt_0000", body: shared)).status == 401)
+            let peer = PeerToken.derive(clusterToken: cluster.token)
+            #expect(try await send(chatRequest(port: cluster.port("b"), key: peer, body: shared)).status == 200)
+            let notHere = try await send(chatRequest(port: cluster.port("b"), key: peer,
+                                                     body: #"{"model":"only-c","messages":[{"role":"user","content":"hi"}]}"#))
+            #expect(notHere.status == 404, "\(notHere.body)")
         }
     }
 }

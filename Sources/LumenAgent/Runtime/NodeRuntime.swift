@@ -65,7 +65,7 @@ final class NodeRuntime: Service, Sendable {
     }
 
     /// What each deployment is doing now, held by the run loop alone.
-    private struct Scaled: Sendable {
+    struct Scaled: Sendable {
         var autoscaler: Autoscaler
         var recommendation = Autoscaler.Recommendation(need: 0, target: 0, reason: "starting")
         var allowed = 0
@@ -75,13 +75,18 @@ final class NodeRuntime: Service, Sendable {
         var startup: Duration?
         var decisions: [ScalingDecision] = []
         var decided: (target: Int, allowed: Int)?
+        /// What keeps a wanted replica from starting now (slots still held), if anything.
+        var waitingFor: String?
     }
 
     private struct Fleet: Sendable {
         var replicas: [Replica] = []
         var deployments: [String: Scaled] = [:]
         /// Processes asked to stop that are still exiting.
-        var retired: [WorkerProcess] = []
+        /// Processes asked to stop that are still exiting, with the slots they may still hold.
+        var retired: [(process: WorkerProcess, slots: [Int])] = []
+        /// Pools published so far, so a model no longer run here is published as empty.
+        var pools: [String: ReplicaPool] = [:]
     }
 
     func run() async throws {
@@ -110,12 +115,11 @@ final class NodeRuntime: Service, Sendable {
         drain(&fleet, now: now)
         restartBackedOff(&fleet, hosted: hosted, now: now)
 
-        // Replicas of models this node no longer runs, or started from an older manifest, go.
+        // Replicas of models this node no longer runs go; those started from an older manifest
+        // are replaced in reconcile, new ones first.
         for index in fleet.replicas.indices where fleet.replicas[index].isActive {
-            let replica = fleet.replicas[index]
-            let model = hosted.first { $0.name == replica.model }
-            if model == nil || !Self.sameProcess(model?.spec.deployment, replica.deployment) {
-                retire(&fleet, at: index, because: model == nil ? "this node no longer runs \(replica.model)" : "its deployment changed")
+            if !hosted.contains(where: { $0.name == fleet.replicas[index].model }) {
+                retire(&fleet, at: index, because: "this node no longer runs \(fleet.replicas[index].model)")
             }
         }
 
@@ -158,10 +162,11 @@ final class NodeRuntime: Service, Sendable {
                 }
             }
             fleet.deployments[model.name] = scaled
-            reconcile(&fleet, model: model, deployment: deployment, allowed: scaled.allowed, slots: slots, now: now)
+            let waitingFor = reconcile(&fleet, model: model, deployment: deployment, allowed: scaled.allowed, slots: slots, now: now)
+            fleet.deployments[model.name]?.waitingFor = waitingFor
         }
         fleet.deployments = fleet.deployments.filter { name, _ in hosted.contains { $0.name == name } }
-        publish(fleet, hosted: hosted, current: current, slots: slots, now: now)
+        publish(&fleet, hosted: hosted, current: current, slots: slots, now: now)
     }
 
     /// Whether a replica started from `running` still serves `wanted`: only what the process runs
@@ -188,9 +193,23 @@ final class NodeRuntime: Service, Sendable {
                                    scaleToZeroAfter: deployment.scaleToZeroAfter?.duration ?? .seconds(900), stabilisation: stabilisation)
     }
 
-    /// Starts or removes replicas of `model` until `allowed` are active.
-    private func reconcile(_ fleet: inout Fleet, model: ServedModel, deployment: Deployment, allowed: Int, slots: Int, now: ContinuousClock.Instant) {
-        let active = fleet.replicas.indices.filter { fleet.replicas[$0].model == model.name && fleet.replicas[$0].isActive }
+    /// Starts or removes replicas of `model` until `allowed` run the current deployment. Replicas
+    /// of an older deployment are replaced new-first: each goes once a new one is ready, or, when
+    /// the slots are full, one at a time to make room. Returns what keeps a replica from starting.
+    private func reconcile(_ fleet: inout Fleet, model: ServedModel, deployment: Deployment, allowed: Int, slots: Int,
+                           now: ContinuousClock.Instant) -> String? {
+        let mine = fleet.replicas.indices.filter { fleet.replicas[$0].model == model.name && fleet.replicas[$0].isActive }
+        let outdated = mine.filter { !Self.sameProcess(deployment, fleet.replicas[$0].deployment) }
+        let active = mine.filter { !outdated.contains($0) }
+        let readyNew = active.filter { fleet.replicas[$0].state == .ready }.count
+        // Old replicas that serve nothing go at once; ready ones as new ones take their place.
+        let oldServing = outdated.filter { fleet.replicas[$0].state == .ready }
+        for index in outdated where fleet.replicas[index].state != .ready {
+            retire(&fleet, at: index, because: "its deployment changed")
+        }
+        for index in oldServing.prefix(max(0, readyNew + oldServing.count - allowed)) {
+            retire(&fleet, at: index, because: "its deployment changed; a replica of the new one is ready")
+        }
         if active.count > allowed {
             // Replicas that serve nobody go first, then the least busy.
             let loads = Dictionary(uniqueKeysWithValues: active.map { ($0, health.inFlight([fleet.replicas[$0].upstreamID]).first ?? 0) })
@@ -200,16 +219,25 @@ final class NodeRuntime: Service, Sendable {
             }.prefix(active.count - allowed)
             for index in victims { retire(&fleet, at: index, because: "scaled down to \(allowed)") }
         }
-        guard active.count < allowed else { return }
+        guard active.count < allowed else { return nil }
         for _ in active.count..<allowed {
-            let occupied = Set(fleet.replicas.flatMap(\.slots))
-            guard let placed = SlotScheduler.place(deployment.slots ?? 1, occupied: occupied, slots: slots) else { break }
+            let occupied = Set(fleet.replicas.flatMap(\.slots) + fleet.retired.flatMap(\.slots))
+            guard let placed = SlotScheduler.place(deployment.slots ?? 1, occupied: occupied, slots: slots) else {
+                let stillServing = oldServing.filter { fleet.replicas[$0].state == .ready }
+                let makingRoom = fleet.replicas.contains { $0.model == model.name && ($0.state == .draining || $0.state == .stopping) }
+                if let oldest = stillServing.first, !makingRoom {
+                    retire(&fleet, at: oldest, because: "its deployment changed; making room for a replica of the new one")
+                }
+                let holders = fleet.replicas.filter { !Set($0.slots).isDisjoint(with: occupied) }.map { "\($0.name) (\($0.state.rawValue))" }
+                return "waiting for free slots, held by " + (holders.isEmpty ? "exiting processes" : holders.joined(separator: ", "))
+            }
             let used = Set(fleet.replicas.filter { $0.model == model.name }.map(\.index))
             let index = (0...).first { !used.contains($0) } ?? 0
             var replica = Replica(model: model.name, index: index, slots: placed, deployment: deployment)
             start(&replica, now: now)
             fleet.replicas.append(replica)
         }
+        return nil
     }
 
     // MARK: Replica life
@@ -265,7 +293,7 @@ final class NodeRuntime: Service, Sendable {
     }
 
     private func reapExits(_ fleet: inout Fleet, now: ContinuousClock.Instant) {
-        fleet.retired.removeAll { $0.exitStatus() != nil }
+        fleet.retired.removeAll { $0.process.exitStatus() != nil }
         var gone: [Int] = []
         for index in fleet.replicas.indices {
             if fleet.replicas[index].state == .stopping && fleet.replicas[index].process == nil {
@@ -273,7 +301,7 @@ final class NodeRuntime: Service, Sendable {
                 continue
             }
             guard let process = fleet.replicas[index].process, let status = process.exitStatus() else { continue }
-            if fleet.replicas[index].state == .stopping {
+            if fleet.replicas[index].state == .stopping || fleet.replicas[index].state == .draining {
                 gone.append(index)
                 logger.info("replica stopped", metadata: ["replica": "\(fleet.replicas[index].name)", "status": "\(status)"])
             } else {
@@ -310,7 +338,7 @@ final class NodeRuntime: Service, Sendable {
                 logger.info("replica ready", metadata: ["replica": "\(fleet.replicas[index].name)", "seconds": "\(took.seconds)"])
             } else if now - fleet.replicas[index].startedAt > options.startTimeout, let process = fleet.replicas[index].process {
                 process.terminate()
-                fleet.retired.append(process)
+                fleet.retired.append((process, fleet.replicas[index].slots))
                 fleet.replicas[index].restarts += 1
                 failed(&fleet.replicas[index], "not ready within \(Autoscaler.describe(options.startTimeout))", now: now)
             }
@@ -336,7 +364,9 @@ final class NodeRuntime: Service, Sendable {
         for index in fleet.replicas.indices {
             let replica = fleet.replicas[index]
             guard replica.state == .backoff || replica.state == .crashLoop, let due = replica.nextStartAt, due <= now,
-                  hosted.contains(where: { $0.name == replica.model && Self.sameProcess($0.spec.deployment, replica.deployment) }) else { continue }
+                  hosted.contains(where: { $0.name == replica.model && Self.sameProcess($0.spec.deployment, replica.deployment) }),
+                  // The last process may still hold the slots (GPU memory) while it exits.
+                  !fleet.retired.contains(where: { !Set($0.slots).isDisjoint(with: replica.slots) }) else { continue }
             start(&fleet.replicas[index], now: now)
         }
     }
@@ -364,7 +394,7 @@ final class NodeRuntime: Service, Sendable {
             let replica = fleet.replicas[index]
             let open = health.inFlight([replica.upstreamID]).first ?? 0
             let waited = now - replica.changedAt
-            if open == 0 && waited >= .seconds(1) {
+            if open <= 0 && waited >= .seconds(1) {
                 stop(&fleet, at: index, because: "drained")
             } else if waited >= options.drainTimeout {
                 stop(&fleet, at: index, because: "drain timeout (\(Autoscaler.describe(options.drainTimeout))) with \(open) request(s) open")
@@ -377,7 +407,7 @@ final class NodeRuntime: Service, Sendable {
         for index in fleet.replicas.indices.reversed() { stop(&fleet, at: index, because: "the agent is stopping") }
         let deadline = ContinuousClock.now + options.stopGrace + .seconds(5)
         while ContinuousClock.now < deadline {
-            let running = fleet.replicas.contains { $0.process?.exitStatus() == nil } || fleet.retired.contains { $0.exitStatus() == nil }
+            let running = fleet.replicas.contains { $0.process?.exitStatus() == nil } || fleet.retired.contains { $0.process.exitStatus() == nil }
             if !running { break }
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -386,7 +416,7 @@ final class NodeRuntime: Service, Sendable {
 
     // MARK: What others read
 
-    private func publish(_ fleet: Fleet, hosted: [ServedModel], current: CompiledState, slots: Int, now: ContinuousClock.Instant) {
+    private func publish(_ fleet: inout Fleet, hosted: [ServedModel], current: CompiledState, slots: Int, now: ContinuousClock.Instant) {
         for model in hosted {
             guard let pool = model.pool, let deployment = model.spec.deployment else { continue }
             let mine = fleet.replicas.filter { $0.model == model.name }
@@ -396,7 +426,14 @@ final class NodeRuntime: Service, Sendable {
             let target = deployment.targetInFlight ?? 8
             pool.update(ready: mine.filter { $0.state == .ready }.map { $0.upstream(modelName: upstreamModel) },
                         starting: mine.filter { $0.state == .starting }.count, expectedReady: expected,
-                        capacityPerReplica: 2 * target, queueLimit: max(16, 4 * target * max(1, deployment.replicas?.max ?? 1)))
+                        capacityPerReplica: 2 * target, queueLimit: 4 * target * max(1, deployment.replicas?.max ?? 1),
+                        blocked: Self.blocked(mine, scaled: fleet.deployments[model.name], slots: slots))
+            fleet.pools[model.name] = pool
+        }
+        for (name, pool) in fleet.pools where !hosted.contains(where: { $0.name == name }) {
+            pool.update(ready: [], starting: 0, expectedReady: nil, capacityPerReplica: 1, queueLimit: 0,
+                        blocked: "this node no longer runs \(name)")
+            fleet.pools[name] = nil
         }
         let replicas = fleet.replicas.map { replica in
             ReplicaReport(name: replica.name, model: replica.model, index: replica.index, node: current.node?.name ?? "-",
@@ -409,12 +446,23 @@ final class NodeRuntime: Service, Sendable {
             let settings = scaled.autoscaler.settings
             return DeploymentReport(model: model.name, engine: deployment.engine?.rawValue ?? "", min: settings.min, max: settings.max,
                                     warm: settings.warm, target: scaled.recommendation.target, allowed: scaled.allowed, load: scaled.load,
-                                    waiting: scaled.waiting, lastDecision: scaled.decisions.last { $0.from != $0.to } ?? scaled.decisions.last,
+                                    waiting: scaled.waiting, waitingFor: scaled.waitingFor, lastDecision: scaled.decisions.last { $0.from != $0.to } ?? scaled.decisions.last,
                                     decisions: scaled.decisions)
         }.sorted { $0.model < $1.model }
         let report = RuntimeReport(node: current.node?.name, slots: slots, slotsInUse: Set(fleet.replicas.flatMap(\.slots)).count,
                                    deployments: deployments, replicas: replicas)
         published.withLock { $0 = report }
+    }
+
+    /// Why no replica of a model will be ready soon, when none runs or starts: every one is
+    /// crash-looping, or the slots went to other deployments.
+    static func blocked(_ replicas: [Replica], scaled: Scaled?, slots: Int) -> String? {
+        guard !replicas.contains(where: { $0.state == .ready || $0.state == .starting || $0.state == .backoff }) else { return nil }
+        if let looping = replicas.first(where: { $0.state == .crashLoop }) { return "replica \(looping.name) is in a \(looping.reason)" }
+        if let scaled, scaled.recommendation.target > 0, scaled.allowed == 0 {
+            return "this node's \(slots) slot(s) are held by other deployments (higher priority, or their min); raise this deployment's priority or add a node"
+        }
+        return nil
     }
 
     /// The runtime's part of `/metrics`.

@@ -93,6 +93,8 @@ public struct DeploymentReport: Codable, Sendable, Hashable {
     public var allowed: Int
     public var load: Double
     public var waiting: Int
+    /// What keeps a wanted replica from starting now, if anything.
+    public var waitingFor: String?
     public var lastDecision: ScalingDecision?
     public var decisions: [ScalingDecision]
 }

@@ -69,6 +69,8 @@ final class WorkerProcess: Sendable {
                          "--grace-ms", String(graceMilliseconds), "--", "/bin/sh", "-c", spec.command]
         var environment = ProcessInfo.processInfo.environment
         environment.merge(spec.environment) { _, new in new }
+        // A worker runs someone else's code: it gets no cluster secret.
+        environment["LUMEN_CLUSTER_TOKEN"] = nil
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

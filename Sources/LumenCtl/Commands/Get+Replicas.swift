@@ -73,7 +73,7 @@ enum ReplicaView {
                 let when = decision?["at"]?.stringValue.flatMap { try? Date($0, strategy: .iso8601) }
                     .map { Health.age(Date().timeIntervalSince($0)) + " ago" } ?? "-"
                 let change = decision.map { "\($0["from"]?.intValue ?? 0)→\($0["to"]?.intValue ?? 0), \(when)" } ?? "-"
-                let why = decision?["reason"]?.stringValue ?? ""
+                let why = (deployment["waitingFor"]?.stringValue.map { $0 + "; " } ?? "") + (decision?["reason"]?.stringValue ?? "")
                 scaling.rows.append([
                     result.node, name, deployment["engine"]?.stringValue ?? "?", "\(ready) ready of \(active.count)",
                     allowed < target ? "\(target) (slots allow \(allowed))" : String(target),

@@ -23,7 +23,7 @@ struct Logs: ParsableCommand {
     @OptionGroup var home: HomeOptions
 
     func validate() throws {
-        if tail < 0 { throw ValidationError("--tail must be 0 or more lines.") }
+        if !(0...100_000).contains(tail) { throw ValidationError("--tail takes 0 to 100000 lines.") }
         if replica < 0 { throw ValidationError("--replica must be 0 or more.") }
     }
 

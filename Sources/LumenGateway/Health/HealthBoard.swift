@@ -129,7 +129,12 @@ public final class HealthBoard: Sendable {
     public func mark(_ id: String, model: String, _ state: State, reason: String) {
         let now = clock()
         records.withLock { table in
-            if state == .starting || table[id] == nil { table[id] = Record(model: model, since: now) }
+            if state == .starting || table[id] == nil {
+                // Requests the last process had open still end (and are counted down) after the reset.
+                let open = table[id]?.inFlight ?? 0
+                table[id] = Record(model: model, since: now)
+                table[id]?.inFlight = open
+            }
             table[id]?.move(to: state, reason, at: now)
         }
     }

@@ -36,8 +36,11 @@ extension Gateway {
     /// request's retry deadline and `maxAttempts` allow. Every try after the first spends from the
     /// retry budget. New requests take each model's replicas in turn; a continuation
     /// (`inTurn: false`) takes them in listed order, so it does not move the rotation.
+    /// A peer agent may queue the request for `queueDeadline` only when its model is the last
+    /// candidate; otherwise it answers at once when it has no room, so the next candidate is tried.
     func attempt(_ endpoint: Endpoint, candidates: [ServedModel], excluding excluded: Set<String> = [], inTurn: Bool = true,
-                 prefixKey: UInt64? = nil, maxAttempts: Int, requestID: String, body: (ServedModel, Upstream) -> JSONValue?) async -> Attempt {
+                 prefixKey: UInt64? = nil, maxAttempts: Int, requestID: String, queueDeadline: Duration = .zero,
+                 body: (ServedModel, Upstream) -> JSONValue?) async -> Attempt {
         var failures: [UpstreamFailure] = []
         var skipped: [String] = []
         var tries = 0
@@ -65,7 +68,11 @@ extension Gateway {
                         return .exhausted(failures, skipped: skipped)
                     }
                     tries += 1
-                    let result = await send(outgoing, to: upstream, endpoint: endpoint, requestID: requestID)
+                    // In flight from the moment it is sent: a whole answer's head comes only once it is generated.
+                    health.started(upstream.id)
+                    let result = await send(outgoing, to: upstream, endpoint: endpoint, requestID: requestID,
+                                            peerQueue: model.name == candidates.last?.name ? queueDeadline : .zero)
+                    health.ended(upstream.id)
                     if retry { retryBudget.retryEnded() }
                     switch result {
                     case .success(let response):
@@ -80,6 +87,7 @@ extension Gateway {
                         // while (so load-aware choice does not keep picking it), with no ejection counted.
                         // So is a 503 that says when to come back: a peer agent whose replicas are full or starting.
                         let busy = code == 503 && retryAfter != nil
+                            && (upstream.id.hasPrefix(Upstream.peerPrefix) || upstream.id.hasPrefix(Upstream.replicaPrefix))
                         if code >= 500 && !busy { health.failed(upstream.id, reason: "HTTP \(code): \(detail)", peers: peers) }
                         if code == 429 || busy {
                             health.pressured(upstream.id, retryAfter: .seconds(max(1, retryAfter ?? 1)), reason: "HTTP \(code): \(detail)")
@@ -107,9 +115,12 @@ extension Gateway {
         case failure(String)
     }
 
-    private func send(_ outgoing: JSONValue, to upstream: Upstream, endpoint: Endpoint, requestID: String) async -> Sent {
+    private func send(_ outgoing: JSONValue, to upstream: Upstream, endpoint: Endpoint, requestID: String, peerQueue: Duration) async -> Sent {
         var request = upstream.request(Self.join(upstream.baseURL, endpoint.rawValue), method: .POST, body: outgoing)
         request.headers.add(name: "x-request-id", value: requestID)
+        if upstream.id.hasPrefix(Upstream.peerPrefix) {
+            request.headers.add(name: Self.peerQueueHeader, value: String(Int(peerQueue.milliseconds)))
+        }
         do {
             return .success(try await client.execute(request, timeout: .nanoseconds(Int64(upstream.firstTokenTimeout.milliseconds * 1_000_000))))
         } catch {
@@ -151,6 +162,15 @@ extension Gateway {
     func exhaustedResponse(_ failures: [UpstreamFailure], skipped: [String], exchange: inout Exchange, target: String) -> Response {
         var reasons = failures.map { "\($0.upstream.id): \($0.message)" }
         reasons += skipped
+        if !failures.isEmpty && failures.allSatisfy({ $0.busy || $0.rateLimited }) && failures.contains(where: \.busy) {
+            // Replicas that are full or still starting: come back shortly, not a broken upstream.
+            let retryAfter = failures.compactMap(\.retryAfter).min() ?? 1
+            let error = OpenAIError(status: 503, message: "every replica of `\(target)` is full or still starting; retry after \(retryAfter) s: "
+                                    + reasons.joined(separator: "; "), type: "server_error", code: "replicas_busy", retryAfter: retryAfter)
+            exchange.status = 503
+            finish(exchange, outcome: .failed)
+            return errorResponse(error, exchange)
+        }
         if !failures.isEmpty && failures.allSatisfy(\.rateLimited) {
             let retryAfter = failures.compactMap(\.retryAfter).min() ?? 1
             let error = OpenAIError.rateLimited("every upstream of `\(target)` is rate-limited; retry after \(retryAfter) s: "
@@ -159,8 +179,10 @@ extension Gateway {
             finish(exchange, outcome: .failed)
             return errorResponse(error, exchange)
         }
+        let selfHosted = state.snapshot.models[target]?.spec.deployment?.engine != nil
         let message = reasons.isEmpty
-            ? "no upstream serves `\(target)`; give its model a provider or deployment endpoints"
+            ? (selfHosted ? "no replica of `\(target)` could take the request; lumenctl get replicas shows its replicas and why"
+                          : "no upstream serves `\(target)`; give its model a provider or deployment endpoints")
             : "no upstream could serve `\(target)`: " + reasons.joined(separator: "; ")
         let error = OpenAIError(status: 502, message: message, type: "server_error", code: "upstream_unavailable")
         exchange.status = 502
@@ -190,7 +212,8 @@ extension Gateway {
         var tried: Set<String> = []
         while true {
             let answer = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: tried.isEmpty,
-                                       prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts - tried.count, requestID: exchange.requestID) { _, upstream in
+                                       prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts - tried.count, requestID: exchange.requestID,
+                                       queueDeadline: plan.queueDeadline) { _, upstream in
                 Self.outgoing(body, to: upstream, stream: false)
             }
             if tried.isEmpty { startShadows(exchange.shadows, body: body, endpoint: endpoint, plan: plan) }

@@ -94,7 +94,7 @@ extension Gateway {
         let target = body["model"]?.stringValue ?? ""
         let key = exchange.key
         let first = await attempt(endpoint, candidates: plan.candidates, prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts,
-                                  requestID: exchange.requestID) { _, upstream in
+                                  requestID: exchange.requestID, queueDeadline: plan.queueDeadline) { _, upstream in
             Self.outgoing(body, to: upstream, stream: true)
         }
         startShadows(exchange.shadows, body: body, endpoint: endpoint, plan: plan)

@@ -13,6 +13,8 @@ extension Gateway {
         case queueFull = "queue_full"
         case startTooSlow = "start_too_slow"
         case timedOut = "timed_out"
+        /// Refused at once: no replica will come up soon (crash loop, no slots).
+        case unavailable
     }
 
     /// Whether one of `pool`'s ready replicas can take another request now.
@@ -37,9 +39,16 @@ extension Gateway {
                 open.append(model)
                 continue
             }
-            // Peer agents that also host the model take what the local replicas cannot.
+            // Peer agents that also host the model take what the local replicas cannot; that is
+            // still this node's demand.
             if hasRoom(pool) || !model.fixedUpstreams.isEmpty {
-                if open.isEmpty { pool.noteWanted() }
+                if open.isEmpty {
+                    pool.noteWanted()
+                    if !hasRoom(pool) {
+                        pool.spillStarted()
+                        exchange.spills.append(pool)
+                    }
+                }
                 open.append(model)
             } else if open.isEmpty {
                 full.append((model, pool))
@@ -60,6 +69,11 @@ extension Gateway {
         let deadline = ContinuousClock.now + plan.queueDeadline
         let budget = Self.describe(plan.queueDeadline) + (plan.route.map { " (route \($0)'s ttftP95)" } ?? " (the agent's queue timeout)")
         let cold = pool.ready.isEmpty
+        if cold, let blocked = pool.blocked {
+            metrics.recordAdmission(model: model.name, .unavailable)
+            throw OpenAIError(status: 503, message: "model \(model.name) has no replica running and none will start soon: \(blocked)",
+                              type: "server_error", code: "model_unavailable", retryAfter: 10)
+        }
         let starting = pool.startingReadyAt
         if cold, let expected = starting.expected, expected > deadline {
             metrics.recordAdmission(model: model.name, .startTooSlow)
@@ -68,14 +82,14 @@ extension Gateway {
                               + "\(budget); retry after \(wait) s, or give the route a candidate that is running", type: "server_error",
                               code: "model_starting", retryAfter: wait)
         }
-        guard pool.enqueue(coldStart: cold) else {
+        guard let ticket = pool.enqueue(coldStart: cold) else {
             metrics.recordAdmission(model: model.name, .queueFull)
             throw OpenAIError(status: 503, message: "model \(model.name) is at capacity and its queue is full (\(pool.queueLimit) waiting); "
                               + "retry after 1 s, or raise the deployment's replicas.max", type: "server_error", code: "queue_full", retryAfter: 1)
         }
-        defer { pool.dequeue() }
+        defer { pool.dequeue(ticket) }
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            if hasRoom(pool) {
+            if pool.isFirst(ticket) && hasRoom(pool) {
                 metrics.recordAdmission(model: model.name, cold ? .coldStartWait : .queued)
                 plan.candidates = [model]
                 return plan

@@ -47,8 +47,9 @@ extension Gateway {
     /// A model's replicas in the order a new request tries them: by prefix affinity and load, or in turn.
     /// This agent's own replicas come before peer agents (another hop, for when they are full or starting).
     func replicasInTurn(_ model: ServedModel, prefixKey: UInt64?) -> [Upstream] {
-        if let local = model.pool?.ready, !local.isEmpty {
-            return (order(local, prefixKey: prefixKey) ?? model.inTurn(local)) + model.fixedUpstreams
+        if let pool = model.pool, case let local = pool.ready, !local.isEmpty {
+            let ordered = order(local, prefixKey: prefixKey) ?? model.inTurn(local)
+            return hasRoom(pool) || model.fixedUpstreams.isEmpty ? ordered + model.fixedUpstreams : model.fixedUpstreams + ordered
         }
         return order(model.upstreams, prefixKey: prefixKey) ?? model.inTurn(model.upstreams)
     }

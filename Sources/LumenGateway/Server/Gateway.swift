@@ -146,17 +146,22 @@ public final class Gateway: Sendable {
     private func servePeer(_ request: inout Request, _ endpoint: Endpoint, exchange: Exchange, state current: CompiledState) async throws(OpenAIError) -> Response {
         var exchange = exchange
         let body = try await readJSON(&request)
-        guard let name = body["model"]?.stringValue, let model = current.models[name] else {
-            throw .notFound("this agent does not serve the model a peer asked for; push the same snapshot to every agent", param: "model")
+        // A peer may reach only models whose replicas this agent runs: never a provider, on this agent's key.
+        guard let name = body["model"]?.stringValue, let model = current.models[name], model.pool != nil else {
+            throw .notFound("this agent runs no replicas of the model a peer asked for; push the same snapshot to every agent", param: "model")
         }
         let stream = try Self.optionalBool(body, "stream") ?? false
         exchange.streamed = stream
         let chosen = pinned(to: model.localOnly, body: body, endpoint: endpoint)
+        // The calling agent says how long the request may queue here (0 when it has other candidates).
+        let asked = request.headers[HTTPField.Name(Self.peerQueueHeader)!].flatMap { Int($0) }.map { Duration.milliseconds(max(0, $0)) }
         let plan = Plan(route: nil, candidates: chosen.candidates, failover: RouteSpec.Failover(), score: nil, worstCase: 0, budgets: [],
-                        prefixKey: chosen.prefixKey, queueDeadline: configuration.queueTimeout)
+                        prefixKey: chosen.prefixKey, queueDeadline: min(asked ?? configuration.queueTimeout, configuration.queueTimeout))
         let admitted = try await admit(plan, exchange: &exchange)
         return await dispatch(body, endpoint: endpoint, plan: admitted, exchange: exchange, stream: stream)
     }
+
+    static let peerQueueHeader = "x-lumen-peer-queue-ms"
 
     private func isPeer(_ request: Request) -> Bool {
         guard let token = configuration.peerToken, let header = request.headers[.authorization], header.hasPrefix("Bearer " + PeerToken.scheme) else {

@@ -11,7 +11,8 @@ extension Gateway {
         // A candidate this agent runs but has no replica of yet is not mirrored to (its errors
         // would be a cold start's, not its own); its autoscaler hears it is wanted.
         tests.removeAll { test in
-            guard let model = state.models[test.spec.candidate], let pool = model.pool, model.fixedUpstreams.isEmpty else { return false }
+            guard let model = state.models[test.spec.candidate], let pool = model.pool, model.fixedUpstreams.isEmpty,
+                  shadows.isRunning(test) else { return false }
             let cold = pool.ready.isEmpty
             pool.noteWanted(unmet: cold)
             return cold

@@ -70,6 +70,11 @@ public final class ShadowMirror: Sendable {
         }
     }
 
+    /// Whether `test` still mirrors (not past its `until` or `maxRequests`).
+    func isRunning(_ test: Test, now: Date = Date()) -> Bool {
+        state.withLock { test.spec.isRunning(taken: $0.progress[test.name]?.taken ?? 0, now: now) }
+    }
+
     /// Pairs taken so far per test on this agent.
     public func taken() -> [String: Int] {
         state.withLock { $0.progress.mapValues(\.taken) }

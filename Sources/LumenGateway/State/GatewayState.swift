@@ -57,7 +57,7 @@ public struct ServedModel: Sendable {
     /// never travels from peer to peer.
     var localOnly: ServedModel {
         var model = self
-        model.fixedUpstreams = fixedUpstreams.filter { !$0.id.hasPrefix(Upstream.peerPrefix) }
+        model.fixedUpstreams = []
         return model
     }
 
@@ -162,6 +162,8 @@ public struct CompiledState: Sendable {
         let nodeName = local.resolve(in: nodes)
         if let name = local.name, nodes[name] == nil {
             warnings.append("this agent is node \(name), which the snapshot has no Node manifest for; apply one so it runs the models placed on it")
+        } else if nodeName == nil && nodes.count > 1 {
+            warnings.append("this agent cannot tell which of the \(nodes.count) Nodes it is, so it runs no replicas; start it with lumen-agent run --node NAME")
         }
         var models: [String: ServedModel] = [:]
         for (name, spec) in modelSpecs {
@@ -193,7 +195,10 @@ public struct CompiledState: Sendable {
                         id: "endpoint/\(endpoint)", baseURL: endpoint, upstreamModel: name, authorization: nil, headers: [:],
                         continuation: deployment.continuation, firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)))
                 }
-                if deployment.engine != nil {
+                if deployment.engine == .builtin {
+                    reason = "model \(name) uses engine builtin, which needs lumen-engine's GGUF engine; this build of lumen-engine has only the simulator. "
+                        + "Serve it with engine: process (e.g. llama-server or vLLM) until then"
+                } else if deployment.engine != nil {
                     let hosts = nodes.keys.sorted().filter { nodes[$0].map(deployment.runs(on:)) ?? false }
                     if let nodeName, hosts.contains(nodeName) { pool = local.pools.pool(name) }
                     for peer in hosts where peer != nodeName {
@@ -205,7 +210,7 @@ public struct CompiledState: Sendable {
                     }
                     if hosts.isEmpty {
                         let selector = deployment.nodes.map { " labelled " + $0.values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") } ?? ""
-                        reason = "no Node\(selector) with \(deployment.slots ?? 1) free slot(s) runs model \(name); apply such a Node, or change the model's deployment.nodes or slots"
+                        reason = "no Node\(selector) with at least \(deployment.slots ?? 1) slot(s) runs model \(name); apply such a Node, or change the model's deployment.nodes or slots"
                     }
                 }
             }

@@ -31,24 +31,28 @@ public final class ReplicaPool: Sendable {
         var expectedReady: ContinuousClock.Instant?
         var capacityPerReplica = 16
         var queueLimit = 64
+        /// Why no replica will come up soon (crash loop, no slots), so requests are refused at once.
+        var blocked: String?
         var demand: Demand
+        /// Queue tickets in arrival order: only the first may take the next room.
+        var tickets: [Int] = []
+        var nextTicket = 0
     }
 
     private let state: Mutex<State>
-    private let wanted: @Sendable () -> Void
 
-    /// `wanted` is called when a request found no room, so the autoscaler acts at once, not at its next tick.
-    public init(model: String, wanted: @escaping @Sendable () -> Void = {}) {
+    public init(model: String) {
         self.model = model
-        self.wanted = wanted
         state = Mutex(State(demand: Demand(waiting: 0, spilledInFlight: 0, spilled: 0, coldStartWaits: 0, lastWanted: .now)))
     }
 
     // MARK: Written by the node runtime
 
     /// The replicas that take traffic now, and how many requests each takes before the model counts as full.
-    public func update(ready: [Upstream], starting: Int, expectedReady: ContinuousClock.Instant?, capacityPerReplica: Int, queueLimit: Int) {
+    public func update(ready: [Upstream], starting: Int, expectedReady: ContinuousClock.Instant?, capacityPerReplica: Int, queueLimit: Int,
+                       blocked: String?) {
         state.withLock {
+            $0.blocked = blocked
             $0.ready = ready
             $0.starting = starting
             $0.expectedReady = expectedReady
@@ -77,7 +81,6 @@ public final class ReplicaPool: Sendable {
             $0.demand.lastWanted = now
             if unmet { $0.demand.lastUnmet = now }
         }
-        if unmet { wanted() }
     }
 
     /// A request went to another candidate because this model had no room; it stays counted as
@@ -90,31 +93,41 @@ public final class ReplicaPool: Sendable {
             $0.demand.lastWanted = now
             if $0.ready.isEmpty { $0.demand.lastUnmet = now }
         }
-        wanted()
     }
 
     func spillEnded() {
         state.withLock { $0.demand.spilledInFlight -= 1 }
     }
 
-    /// Takes a place in the queue, or returns false when the queue is full.
-    func enqueue(coldStart: Bool) -> Bool {
-        let taken = state.withLock { state -> Bool in
-            guard state.demand.waiting < state.queueLimit else { return false }
+    var blocked: String? { state.withLock { $0.blocked } }
+
+    /// Takes a place in the queue (its ticket), or nil when the queue is full.
+    func enqueue(coldStart: Bool) -> Int? {
+        let ticket = state.withLock { state -> Int? in
+            guard state.demand.waiting < state.queueLimit else { return nil }
             state.demand.waiting += 1
+            state.nextTicket += 1
+            state.tickets.append(state.nextTicket)
             state.demand.lastWanted = .now
             if coldStart {
                 state.demand.coldStartWaits += 1
                 state.demand.lastUnmet = .now
             }
-            return true
+            return state.nextTicket
         }
-        if taken { wanted() }
-        return taken
+        return ticket
     }
 
-    func dequeue() {
-        state.withLock { $0.demand.waiting -= 1 }
+    /// Whether `ticket` is first in the queue: waiters take room in arrival order, one at a time.
+    func isFirst(_ ticket: Int) -> Bool {
+        state.withLock { $0.tickets.first == ticket }
+    }
+
+    func dequeue(_ ticket: Int) {
+        state.withLock {
+            $0.demand.waiting -= 1
+            $0.tickets.removeAll { $0 == ticket }
+        }
     }
 
     var queueLimit: Int { state.withLock { $0.queueLimit } }
@@ -123,17 +136,14 @@ public final class ReplicaPool: Sendable {
 /// Every model's pool on this agent, kept across snapshots so readiness and demand survive a push.
 public final class ReplicaPools: Sendable {
     private let pools = Mutex<[String: ReplicaPool]>([:])
-    private let wanted: @Sendable () -> Void
 
-    public init(wanted: @escaping @Sendable () -> Void = {}) {
-        self.wanted = wanted
-    }
+    public init() {}
 
     /// The pool of `model`, made on first use.
     public func pool(_ model: String) -> ReplicaPool {
         pools.withLock { table in
             if let pool = table[model] { return pool }
-            let pool = ReplicaPool(model: model, wanted: wanted)
+            let pool = ReplicaPool(model: model)
             table[model] = pool
             return pool
         }

@@ -92,6 +92,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -165,7 +166,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LumenAgentTests",
-            dependencies: ["LumenAgent"],
+            dependencies: ["LumenAgent", "LumenManifest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -6,6 +6,7 @@ import LumenGateway
 import LumenStore
 import Logging
 import NIOCore
+import NIOPosix
 
 extension HTTPField.Name {
     /// Where a log read ended: the offset to ask from next.
@@ -56,7 +57,9 @@ struct AdminAPI: Sendable {
         // A replica's log: its last `tail` lines, or (with `offset`) what was written since, for following.
         router.get("/v1/logs") { request, _ in
             guard authorized(request) else { return unauthorized() }
-            return logs(request.uri.queryParameters)
+            // File reads off the event loop.
+            let query = request.uri.queryParameters
+            return try await NIOThreadPool.singleton.runIfActive { logs(query) }
         }
         // Each shadow test's pairs on this agent: recorded, and taken (recorded plus in flight).
         router.get("/v1/shadow") { request, _ in

@@ -87,6 +87,7 @@ final class NodeRuntime: Service, Sendable {
         var retired: [(process: WorkerProcess, slots: [Int])] = []
         /// Pools published so far, so a model no longer run here is published as empty.
         var pools: [String: ReplicaPool] = [:]
+        var ticks = 0
     }
 
     func run() async throws {
@@ -111,6 +112,10 @@ final class NodeRuntime: Service, Sendable {
             .sorted { ($1.spec.deployment?.priority ?? 0, $0.name) < ($0.spec.deployment?.priority ?? 0, $1.name) }
 
         reapExits(&fleet, now: now)
+        fleet.ticks += 1
+        if fleet.ticks % 50 == 0 {
+            for replica in fleet.replicas where replica.process != nil { WorkerLog.trim(logPath(model: replica.model, index: replica.index)) }
+        }
         await probeStarting(&fleet, now: now)
         drain(&fleet, now: now)
         restartBackedOff(&fleet, hosted: hosted, now: now)

@@ -20,6 +20,16 @@ enum WorkerLog {
         try handle.write(contentsOf: Data("--- \(Date().ISO8601Format()) \(line)\n".utf8))
     }
 
+    /// Keeps a running replica's log bounded: past the limit, only its last quarter stays. The
+    /// worker appends (O_APPEND), so its next line lands at the new end.
+    static func trim(_ path: String) {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size > limit, let kept = read(path, last: limit / 4), let handle = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? handle.close() }
+        try? handle.truncate(atOffset: 0)
+        try? handle.write(contentsOf: Data("--- \(Date().ISO8601Format()) lumen-agent: log trimmed to its last \(limit / 4 / 1024) KiB\n".utf8) + kept)
+    }
+
     /// The last `count` lines.
     static func tail(_ path: String, lines count: Int) -> String? {
         guard let data = read(path, last: max(64 * 1024, count * 512)) else { return nil }

@@ -87,7 +87,7 @@ def counter(metrics, name, **labels):
 
 
 async def request(client, args, index, scheduled, origin, results):
-    body = {"model": "lumen/chat", "stream": True, "max_tokens": 64,
+    body = {"model": "lumen/chat", "stream": True, "max_tokens": 64, "ignore_eos": True,
             "messages": [{"role": "user", "content": f"Request {index}: name three rivers in Europe."}]}
     started = time.monotonic()
     record = {"i": index, "t": scheduled, "late": started - origin - scheduled, "status": None, "model": None,

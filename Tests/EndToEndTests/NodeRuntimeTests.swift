@@ -306,6 +306,42 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
         }
     }
 
+    /// Load that returns while a replica drains takes that replica back instead of starting a
+    /// new one (which would wait out a whole cold start).
+    @Test func aDrainingReplicaIsTakenBackWhenLoadReturns() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = NodeCluster(dir: dir)
+            defer { cluster.stop() }
+            try cluster.start("local", extra: ["--replica-choice", "round-robin", "--scale-down-window", "0"])
+            let node = cluster.node("local", slots: 2)
+            let args = ["--ttft", "5ms", "--itl", "25ms"]
+            try cluster.apply([node, NodeCluster.simModel("back", args: args, replicas: "{min: 2, max: 2}")])
+            let key = try cluster.createKey()
+            try await eventually("both replicas are ready") { try await cluster.count("local", model: "back", states: ["ready"]) == 2 }
+            let pids = Set(try await cluster.replicas("local", model: "back").compactMap { $0["pid"]?.intValue })
+            let url = "http://127.0.0.1:\(cluster.port("local"))/v1/chat/completions"
+            let streams = try await withThrowingTaskGroup(of: ClientStream.self) { group in
+                for index in 0..<2 {
+                    group.addTask { try await readStream(url, key: key, body: streamBody("back", "back \(index)", maxTokens: 300)) }
+                }
+                try await eventually("each replica has a stream open", within: 10) {
+                    try await cluster.replicas("local", model: "back").allSatisfy { $0["inFlight"]?.intValue == 1 }
+                }
+                try cluster.apply([node, NodeCluster.simModel("back", args: args, replicas: "{min: 1, max: 1}")])
+                try await eventually("one replica drains", within: 10) { try await cluster.count("local", model: "back", states: ["draining"]) == 1 }
+                try cluster.apply([node, NodeCluster.simModel("back", args: args, replicas: "{min: 2, max: 2}")])
+                try await eventually("the draining replica is taken back", within: 10) {
+                    try await cluster.count("local", model: "back", states: ["ready"]) == 2
+                }
+                var results: [ClientStream] = []
+                for try await stream in group { results.append(stream) }
+                return results
+            }
+            #expect(Set(try await cluster.replicas("local", model: "back").compactMap { $0["pid"]?.intValue }) == pids, "a new replica was started")
+            for stream in streams { #expect(stream.status == 200 && stream.done && stream.errors.isEmpty) }
+        }
+    }
+
     /// An agent killed with SIGKILL leaves no worker behind: each guard sees it gone and stops its group.
     @Test func anAgentKilledWithSIGKILLLeavesNoWorker() async throws {
         try await withTemporaryDirectoryAsync { dir in

@@ -225,7 +225,17 @@ final class NodeRuntime: Service, Sendable {
             for index in victims { retire(&fleet, at: index, because: "scaled down to \(allowed)") }
         }
         guard active.count < allowed else { return nil }
-        for _ in active.count..<allowed {
+        // A replica still draining from a scale-down is already loaded: take it back first.
+        var count = active.count
+        for index in fleet.replicas.indices where count < allowed {
+            let replica = fleet.replicas[index]
+            guard replica.model == model.name, replica.state == .draining, Self.sameProcess(deployment, replica.deployment) else { continue }
+            fleet.replicas[index].move(to: .ready, "taken back from draining: load returned")
+            health.mark(replica.upstreamID, model: model.name, .healthy, reason: "taken back from draining: load returned")
+            count += 1
+        }
+        guard count < allowed else { return nil }
+        for _ in count..<allowed {
             let occupied = Set(fleet.replicas.flatMap(\.slots) + fleet.retired.flatMap(\.slots))
             guard let placed = SlotScheduler.place(deployment.slots ?? 1, occupied: occupied, slots: slots) else {
                 let stillServing = oldServing.filter { fleet.replicas[$0].state == .ready }

@@ -112,6 +112,18 @@ final class NodeCluster: @unchecked Sendable {
         return try JSONValue(json: try await send(request).body).arrayValue ?? []
     }
 
+    /// Agent `local` running two ready replicas of `model` (slow enough to hold a stream a few
+    /// seconds), taken in turn and scaled down without delay; the Node document, args and a key.
+    func twoReadyReplicas(of model: String) async throws -> (node: String, args: [String], key: String) {
+        try start("local", extra: ["--replica-choice", "round-robin", "--scale-down-window", "0"])
+        let node = node("local", slots: 2)
+        let args = ["--ttft", "5ms", "--itl", "25ms"]
+        try apply([node, NodeCluster.simModel(model, args: args, replicas: "{min: 2, max: 2}")])
+        let key = try createKey()
+        try await eventually("both replicas are ready") { try await count("local", model: model, states: ["ready"]) == 2 }
+        return (node, args, key)
+    }
+
     func metrics(_ name: String) -> String { "http://127.0.0.1:\(agents[name]?.admin ?? 0)/metrics" }
 
     func stop() {
@@ -260,12 +272,7 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
         try await withTemporaryDirectoryAsync { dir in
             let cluster = NodeCluster(dir: dir)
             defer { cluster.stop() }
-            try cluster.start("local", extra: ["--replica-choice", "round-robin", "--scale-down-window", "0"])
-            let node = cluster.node("local", slots: 2)
-            let args = ["--ttft", "5ms", "--itl", "25ms"]
-            try cluster.apply([node, NodeCluster.simModel("drain", args: args, replicas: "{min: 2, max: 2}")])
-            let key = try cluster.createKey()
-            try await eventually("both replicas are ready") { try await cluster.count("local", model: "drain", states: ["ready"]) == 2 }
+            let (node, args, key) = try await cluster.twoReadyReplicas(of: "drain")
             let url = "http://127.0.0.1:\(cluster.port("local"))/v1/chat/completions"
             // One stream and one whole answer (whose head comes only at its end), one on each replica.
             let whole = #"{"model":"drain","max_tokens":300,"ignore_eos":true,"messages":[{"role":"user","content":"drain whole"}]}"#
@@ -312,12 +319,7 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
         try await withTemporaryDirectoryAsync { dir in
             let cluster = NodeCluster(dir: dir)
             defer { cluster.stop() }
-            try cluster.start("local", extra: ["--replica-choice", "round-robin", "--scale-down-window", "0"])
-            let node = cluster.node("local", slots: 2)
-            let args = ["--ttft", "5ms", "--itl", "25ms"]
-            try cluster.apply([node, NodeCluster.simModel("back", args: args, replicas: "{min: 2, max: 2}")])
-            let key = try cluster.createKey()
-            try await eventually("both replicas are ready") { try await cluster.count("local", model: "back", states: ["ready"]) == 2 }
+            let (node, args, key) = try await cluster.twoReadyReplicas(of: "back")
             let pids = Set(try await cluster.replicas("local", model: "back").compactMap { $0["pid"]?.intValue })
             let url = "http://127.0.0.1:\(cluster.port("local"))/v1/chat/completions"
             let streams = try await withThrowingTaskGroup(of: ClientStream.self) { group in

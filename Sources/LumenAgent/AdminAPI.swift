@@ -122,7 +122,7 @@ struct AdminAPI: Sendable {
     private func noLog(_ model: String, _ index: Int) -> Response {
         let known = runtime.report.replicas.filter { $0.model == model }.map { String($0.index) }
         let hint = known.isEmpty ? "this node runs no replica of \(model) now; lumenctl get replicas shows where it runs"
-            : "its replicas here are \(known.joined(separator: ", "))"
+            : "its replicas here are \(known.joined(separator: ", ")); lumenctl get replicas shows them all"
         return json(OpenAIError.notFound("no log for replica \(index) of \(model) on this node; \(hint)", param: "replica", code: "log_not_found").body,
                     status: .notFound)
     }

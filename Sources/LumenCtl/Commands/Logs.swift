@@ -45,7 +45,7 @@ struct Logs: ParsableCommand {
         guard let found = results.first(where: { $0.node == running && $0.error == nil }) ?? results.first(where: { $0.error == nil }),
               let body = found.body else {
             let reasons = results.map { "\($0.node): \($0.error ?? "no log")" }.joined(separator: "; ")
-            throw CommandFailure("no agent has a log for replica \(replica) of \(model) (\(reasons)); lumenctl get replicas \(model) shows where it runs")
+            throw CommandFailure("no agent has a log for replica \(replica) of \(model): \(reasons)")
         }
         if results.filter({ $0.error == nil }).count > 1 { console.writeError("(node \(found.node))\n") }
         console.write(String(decoding: body, as: UTF8.self) + (body.last == 0x0A || body.isEmpty ? "" : "\n"))

@@ -26,7 +26,7 @@ extension Gateway {
 
     /// Admission control for models whose replicas this agent runs. A candidate with no replica
     /// that has room (none ready while it scales up from zero, or every one full) is passed over
-    /// for the others, and its autoscaler hears of the demand at once. When no candidate has
+    /// for the others, and its autoscaler counts the demand at its next tick. When no candidate has
     /// room, the request waits in the first such model's bounded queue until a replica has room,
     /// for at most the route's TTFT SLO (else the agent's queue timeout); a wait that cannot end
     /// in time is refused at once with a clear error, never left to hang.
@@ -67,7 +67,7 @@ extension Gateway {
         guard let (model, pool) = full.first else { return plan }
 
         let deadline = ContinuousClock.now + plan.queueDeadline
-        let budget = Self.describe(plan.queueDeadline) + (plan.route.map { " (route \($0)'s ttftP95)" } ?? " (the agent's queue timeout)")
+        let budget = Self.describe(plan.queueDeadline) + " (\(plan.queueDeadlineSource))"
         let cold = pool.ready.isEmpty
         if cold, let blocked = pool.blocked {
             metrics.recordAdmission(model: model.name, .unavailable)

@@ -155,8 +155,9 @@ public final class Gateway: Sendable {
         let chosen = pinned(to: model.localOnly, body: body, endpoint: endpoint)
         // The calling agent says how long the request may queue here (0 when it has other candidates).
         let asked = request.headers[HTTPField.Name(Self.peerQueueHeader)!].flatMap { Int($0) }.map { Duration.milliseconds(max(0, $0)) }
-        let plan = Plan(route: nil, candidates: chosen.candidates, failover: RouteSpec.Failover(), score: nil, worstCase: 0, budgets: [],
+        var plan = Plan(route: nil, candidates: chosen.candidates, failover: RouteSpec.Failover(), score: nil, worstCase: 0, budgets: [],
                         prefixKey: chosen.prefixKey, queueDeadline: min(asked ?? configuration.queueTimeout, configuration.queueTimeout))
+        if asked != nil { plan.queueDeadlineSource = "what the calling agent allows" }
         let admitted = try await admit(plan, exchange: &exchange)
         return await dispatch(body, endpoint: endpoint, plan: admitted, exchange: exchange, stream: stream)
     }
@@ -222,8 +223,9 @@ public final class Gateway: Sendable {
         var budgets: [(BudgetBook.Scope, BudgetBook.Limits)]
         /// The prompt's first block, for prefix affinity.
         var prefixKey: UInt64?
-        /// Longest the request may wait for room on a model's replicas.
+        /// Longest the request may wait for room on a model's replicas, and where that comes from.
         var queueDeadline: Duration
+        var queueDeadlineSource = "the agent's --queue-timeout"
     }
 
     /// The plan for `name`: `lumen/<route>` or a model (which fails over with the defaults).
@@ -243,9 +245,11 @@ public final class Gateway: Sendable {
             let limits = BudgetBook.Limits(daily: route.budget?.daily?.amount, monthly: route.budget?.monthly?.amount)
             var budgets = Self.budgets(of: key)
             if limits != BudgetBook.Limits() { budgets.append((.route(routeName), limits)) }
-            return Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score,
-                        worstCase: chosen.worstCase, budgets: budgets, prefixKey: chosen.prefixKey,
-                        queueDeadline: route.slo?.ttftP95?.duration ?? configuration.queueTimeout)
+            var plan = Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score,
+                            worstCase: chosen.worstCase, budgets: budgets, prefixKey: chosen.prefixKey,
+                            queueDeadline: route.slo?.ttftP95?.duration ?? configuration.queueTimeout)
+            if route.slo?.ttftP95 != nil { plan.queueDeadlineSource = "route \(routeName)'s slo.ttftP95" }
+            return plan
         }
         guard let model = state.models[name] else {
             throw .notFound("the model `\(name)` does not exist; GET /v1/models lists the routes and models you can use", param: "model")

@@ -34,17 +34,21 @@ public struct EngineCommand: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve an OpenAI-compatible API.",
-        discussion: "With --simulate it serves deterministic text with scripted timing and faults: the upstream of Lumen's tests and benchmarks. The text is a pure function of the conversation, and a partial assistant message sent with continue_final_message: true (add_generation_prompt: false) is continued exactly where it stops."
+        discussion: "With --model FILE.gguf it runs that llama-family model (llama, qwen2; F32, F16, Q8_0 weights) on the CPU, one sequence at a time in this version. With --simulate it serves deterministic text with scripted timing and faults: the upstream of Lumen's tests and benchmarks. The text is a pure function of the conversation, and a partial assistant message sent with continue_final_message: true (add_generation_prompt: false) is continued exactly where it stops."
     )
 
-    @Flag(help: "Serve the simulator (required in this build: the GGUF engine is not part of it yet).")
+    @Flag(help: "Serve the simulator instead of a model.")
     var simulate = false
+    @Option(help: ArgumentHelp("The GGUF model file to serve.", valueName: "file"))
+    var model: String?
+    @Option(help: ArgumentHelp("The chat format, when the model's own template is not one lumen-engine recognises: llama3, chatml or mistral.", valueName: "name"))
+    var chatTemplate: String?
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).")
     var port = 8000
     @Option(help: "The model id to report.")
-    var modelName = "sim"
+    var modelName: String?
     @Option(help: "Time to first token, e.g. 20ms.")
     var ttft = "20ms"
     @Option(help: "Time between tokens, e.g. 5ms.")
@@ -73,8 +77,11 @@ struct Serve: AsyncParsableCommand {
     var loadTime = "0s"
 
     func validate() throws {
-        guard simulate else {
-            throw ValidationError("This build of lumen-engine serves only the simulator: add --simulate.")
+        guard simulate != (model != nil) else {
+            throw ValidationError("Give either --model FILE.gguf (a model to run) or --simulate (the simulator).")
+        }
+        if let chatTemplate, ChatTemplate(rawValue: chatTemplate) == nil {
+            throw ValidationError("--chat-template takes " + ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ") + ".")
         }
         guard LumenDuration(parsing: ttft) != nil, LumenDuration(parsing: itl) != nil else {
             throw ValidationError("--ttft and --itl take durations such as 20ms, 1s.")
@@ -99,8 +106,12 @@ struct Serve: AsyncParsableCommand {
     }
 
     func serve() async throws {
+        if let model {
+            try await serveModel(model)
+            return
+        }
         var options = SimulatorOptions()
-        options.modelName = modelName
+        options.modelName = modelName ?? "sim"
         options.timeToFirstToken = LumenDuration(parsing: ttft)?.duration ?? options.timeToFirstToken
         options.interTokenLatency = LumenDuration(parsing: itl)?.duration ?? options.interTokenLatency
         options.maxConcurrency = maxConcurrency
@@ -120,6 +131,26 @@ struct Serve: AsyncParsableCommand {
         let app = SimulatorServer(options: options).application(host: host, port: port, logger: logger) { port in
             // Written unbuffered: a supervisor waits for this line to learn the port.
             FileHandle.standardOutput.write(Data("lumen-engine simulator listening on http://\(host):\(port)/v1\n".utf8))
+        }
+        try await app.runService()
+    }
+
+    /// Runs a GGUF model; a file it cannot run is reported (exit 1) before anything listens.
+    func serveModel(_ path: String) async throws {
+        let server: EngineServer
+        do {
+            let file = try GGUFFile(path: path)
+            let name = modelName ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            server = try EngineServer(file: file, modelName: name, template: chatTemplate.flatMap(ChatTemplate.init(rawValue:)))
+        } catch {
+            FileHandle.standardError.write(Data("lumen-engine: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        var logger = Logger(label: "lumen.engine")
+        logger.logLevel = .warning
+        let host = self.host
+        let app = server.application(host: host, port: port, logger: logger) { port in
+            FileHandle.standardOutput.write(Data("lumen-engine serving \(server.modelName) on http://\(host):\(port)/v1\n".utf8))
         }
         try await app.runService()
     }

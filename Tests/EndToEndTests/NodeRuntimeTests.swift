@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import LumenAPI
+import LumenEngine
 import LumenStore
 import LumenTestSupport
 import NIOCore
@@ -341,6 +342,38 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
             }
             #expect(Set(try await cluster.replicas("local", model: "back").compactMap { $0["pid"]?.intValue }) == pids, "a new replica was started")
             for stream in streams { #expect(stream.status == 200 && stream.done && stream.errors.isEmpty) }
+        }
+    }
+
+    /// engine: builtin runs lumen-engine on the deployment's GGUF file, and the route answers with it.
+    @Test func aBuiltinReplicaServesAGGUFModel() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = NodeCluster(dir: dir)
+            defer { cluster.stop() }
+            try TinyModel().writer().write(to: dir + "/tiny.gguf")
+            try cluster.start("local")
+            try cluster.apply([cluster.node("local", slots: 1), """
+                apiVersion: lumen.ai/v1
+                kind: Model
+                metadata: {name: tiny}
+                spec:
+                  deployment: {engine: builtin, model: "\(dir)/tiny.gguf", replicas: {min: 1, max: 1}}
+                  pricing: {inputPerMTok: 0.01, outputPerMTok: 0.02}
+                  quality: 0.3
+                  contextWindow: 512
+                """])
+            try await eventually("the builtin replica is ready") { try await cluster.count("local", model: "tiny", states: ["ready"]) == 1 }
+            let key = try cluster.createKey()
+            let answer = try await send(chatRequest(port: cluster.port("local"), key: key,
+                body: #"{"model":"tiny","temperature":0,"max_tokens":8,"ignore_eos":true,"messages":[{"role":"user","content":"hello the model"}]}"#))
+            #expect(answer.status == 200, "\(answer.body)")
+            let value = try JSONValue(json: answer.body)
+            #expect(value["usage"]?["completion_tokens"]?.intValue == 8)
+            let content = value["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue ?? ""
+            #expect(content.isEmpty == false)
+            let stream = try await readStream("http://127.0.0.1:\(cluster.port("local"))/v1/chat/completions", key: key,
+                                              body: streamBody("tiny", "hello the model", maxTokens: 8))
+            #expect(stream.status == 200 && stream.done && stream.errors.isEmpty && !stream.text.isEmpty)
         }
     }
 

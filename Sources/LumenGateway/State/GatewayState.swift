@@ -195,10 +195,7 @@ public struct CompiledState: Sendable {
                         id: "endpoint/\(endpoint)", baseURL: endpoint, upstreamModel: name, authorization: nil, headers: [:],
                         continuation: deployment.continuation, firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)))
                 }
-                if deployment.engine == .builtin {
-                    reason = "model \(name) uses engine builtin, which needs lumen-engine's GGUF engine; this build of lumen-engine has only the simulator. "
-                        + "Serve it with engine: process (e.g. llama-server or vLLM) until then"
-                } else if deployment.engine != nil {
+                if deployment.engine != nil {
                     let hosts = nodes.keys.sorted().filter { nodes[$0].map(deployment.runs(on:)) ?? false }
                     if let nodeName, hosts.contains(nodeName) { pool = local.pools.pool(name) }
                     for peer in hosts where peer != nodeName {

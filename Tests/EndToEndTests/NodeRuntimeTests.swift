@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import LumenAPI
-import LumenEngine
 import LumenStore
 import LumenTestSupport
 import NIOCore
@@ -350,7 +349,11 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
         try await withTemporaryDirectoryAsync { dir in
             let cluster = NodeCluster(dir: dir)
             defer { cluster.stop() }
-            try TinyModel().writer().write(to: dir + "/tiny.gguf")
+            // The model file comes from lumen-engine itself, as an operator would make one.
+            let writer = ManagedProcess(builtExecutable("lumen-engine"), ["tiny-model", "--output", dir + "/tiny.gguf", "--type", "q8_0"])
+            _ = try writer.start(waitingFor: "wrote (.+)")
+            writer.process.waitUntilExit()
+            #expect(writer.process.terminationStatus == 0)
             try cluster.start("local")
             try cluster.apply([cluster.node("local", slots: 1), """
                 apiVersion: lumen.ai/v1

@@ -4,13 +4,13 @@ import Hummingbird
 import LumenAPI
 import Logging
 
-/// `lumen-engine`: Lumen's inference worker. This build serves the simulator.
+/// `lumen-engine`: Lumen's inference worker: serves a GGUF model, or the simulator.
 public struct EngineCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lumen-engine",
         abstract: "Lumen's inference worker.",
         version: "0.1.0",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Generate.self, TinyModelCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,67 @@
+"""lumen-engine against llama.cpp: tokenization and greedy top-1 tokens, per model and prompt.
+
+Run through scripts/llama-reference.sh, which provides llama-cpp-python and lumen-engine."""
+import json
+import subprocess
+import sys
+import tempfile
+
+import llama_cpp
+
+PROMPTS = [
+    "hello the model",
+    "the gateway answered the question about the route",
+    "Hello, world! What is a replica?",
+    "café 日本語 🚀 tokens",
+    "one two three four five six seven eight nine ten",
+]
+
+
+def llama_greedy(model_path, prompt, steps):
+    llm = llama_cpp.Llama(model_path=model_path, n_ctx=512, n_threads=2, verbose=False, logits_all=True)
+    tokens = llm.tokenize(prompt.encode(), add_bos=True)
+    llm.eval(tokens)
+    out = []
+    for _ in range(steps):
+        scores = llm.scores[llm.n_tokens - 1]
+        best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+        out.append(best)
+        llm.eval([best])
+    return tokens, out
+
+
+def main():
+    engine, steps = sys.argv[1], int(sys.argv[2])
+    failures = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for arch in ["llama", "qwen2"]:
+            for kind in ["f32", "f16", "q8_0"]:
+                path = f"{scratch}/{arch}-{kind}.gguf"
+                subprocess.run([engine, "tiny-model", "--output", path, "--architecture", arch, "--type", kind],
+                               check=True, stdout=subprocess.DEVNULL)
+                same_steps = total_steps = same_prompts = 0
+                first_miss = None
+                for prompt in PROMPTS:
+                    ours = json.loads(subprocess.run([engine, "generate", "--model", path, "--prompt", prompt,
+                                                      "--max-tokens", str(steps)], check=True, capture_output=True,
+                                                     text=True).stdout)
+                    prompt_tokens, theirs = llama_greedy(path, prompt, steps)
+                    same_prompts += ours["prompt_tokens"] == prompt_tokens
+                    # Compare step by step until the first difference (after it, the contexts differ).
+                    for step, (a, b) in enumerate(zip(ours["tokens"], theirs)):
+                        total_steps += 1
+                        if a != b:
+                            first_miss = first_miss or f"{prompt!r} step {step}: lumen {a}, llama.cpp {b}"
+                            break
+                        same_steps += 1
+                    if ours["prompt_tokens"] != prompt_tokens and not first_miss:
+                        first_miss = f"{prompt!r} tokens: lumen {ours['prompt_tokens']}, llama.cpp {prompt_tokens}"
+                ok = same_prompts == len(PROMPTS) and same_steps == total_steps
+                failures += not ok
+                print(f"{arch:6} {kind:5} prompts tokenized alike {same_prompts}/{len(PROMPTS)}, "
+                      f"greedy top-1 alike {same_steps}/{total_steps}" + ("" if ok else f"  first difference: {first_miss}"))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -204,9 +204,14 @@ public struct EngineServer: Sendable {
             .map([.init("prompt_tokens", .number(String(job.prompt.count))), .init("completion_tokens", .number(String(completion))),
                   .init("total_tokens", .number(String(job.prompt.count + completion)))])
         }
-        guard await gate.acquire() else { return Self.error(.rateLimited("lumen-engine's queue is full", retryAfter: 1)) }
         if job.stream {
+            // The turn is taken inside the body: a body that never runs (the client left first) holds nothing.
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
+                guard await gate.acquire() else {
+                    try await writer.write(SSE.event(OpenAIError.rateLimited("lumen-engine's queue is full", retryAfter: 1).body.json(pretty: false)))
+                    try await writer.finish(nil)
+                    return
+                }
                 defer { Task { await gate.release() } }
                 if chat {
                     let role = chunk(nil, finish: nil).setting("choices", .list([.map([.init("index", .number("0")),
@@ -227,6 +232,7 @@ public struct EngineServer: Sendable {
                 try await writer.finish(nil)
             })
         }
+        guard await gate.acquire() else { return Self.error(.rateLimited("lumen-engine's queue is full", retryAfter: 1)) }
         defer { Task { await gate.release() } }
         var text = ""
         do {

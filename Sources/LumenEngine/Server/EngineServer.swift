@@ -34,9 +34,9 @@ public struct EngineServer: Sendable {
 
     public func application(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router()
-        router.get("/health") { _, _ in Self.json(.map([.init("status", .string("ok"))])) }
+        router.get("/health") { _, _ in HTTPAnswer.json(.map([.init("status", .string("ok"))])) }
         router.get("/v1/models") { _, _ in
-            Self.json(.map([.init("object", .string("list")), .init("data", .list([.map([
+            HTTPAnswer.json(.map([.init("object", .string("list")), .init("data", .list([.map([
                 .init("id", .string(modelName)), .init("object", .string("model")), .init("created", .number("0")),
                 .init("owned_by", .string("lumen-engine")),
             ])]))]))
@@ -182,13 +182,13 @@ public struct EngineServer: Sendable {
         do {
             buffer = try await request.collectBody(upTo: 16 << 20)
         } catch {
-            return Self.error(.tooLarge(limit: 16 << 20))
+            return HTTPAnswer.error(.tooLarge(limit: 16 << 20))
         }
         let job: Job
         do {
             job = try self.job(try JSONValue.requestBody(buffer), chat: chat)
         } catch {
-            return Self.error(error)
+            return HTTPAnswer.error(error)
         }
         let id = (chat ? "chatcmpl-" : "cmpl-") + counter.next()
         let created = Int(Date().timeIntervalSince1970)
@@ -232,7 +232,7 @@ public struct EngineServer: Sendable {
                 try await writer.finish(nil)
             })
         }
-        guard await gate.acquire() else { return Self.error(.rateLimited("lumen-engine's queue is full", retryAfter: 1)) }
+        guard await gate.acquire() else { return HTTPAnswer.error(.rateLimited("lumen-engine's queue is full", retryAfter: 1)) }
         defer { Task { await gate.release() } }
         var text = ""
         do {
@@ -241,21 +241,11 @@ public struct EngineServer: Sendable {
                 ? .map([.init("index", .number("0")), .init("message", .map([.init("role", .string("assistant")), .init("content", .string(text))])),
                         .init("finish_reason", .string(finish))])
                 : .map([.init("index", .number("0")), .init("text", .string(text)), .init("finish_reason", .string(finish))])
-            return Self.json(.map([.init("id", .string(id)), .init("object", .string(chat ? "chat.completion" : "text_completion")),
+            return HTTPAnswer.json(.map([.init("id", .string(id)), .init("object", .string(chat ? "chat.completion" : "text_completion")),
                                    .init("created", .number(String(created))), .init("model", .string(modelName)),
                                    .init("choices", .list([choice])), .init("usage", usage(tokens))]))
         } catch {
-            return Self.error(.server("generation failed: \(error)"))
+            return HTTPAnswer.error(.server("generation failed: \(error)"))
         }
-    }
-
-    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: value.json(pretty: false))))
-    }
-
-    static func error(_ error: OpenAIError) -> Response {
-        var response = json(error.body, status: HTTPResponse.Status(code: error.status))
-        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-        return response
     }
 }

@@ -74,14 +74,11 @@ public struct SimulatorServer: Sendable {
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: value.json(pretty: false))))
+        HTTPAnswer.json(value, status: status)
     }
 
     static func error(_ error: OpenAIError) -> Response {
-        var response = json(error.body, status: HTTPResponse.Status(code: error.status))
-        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-        return response
+        HTTPAnswer.error(error)
     }
 
     /// Reads the body into the request itself: a stalling stream then watches the same request for the client leaving.

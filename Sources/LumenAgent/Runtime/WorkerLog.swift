@@ -54,8 +54,8 @@ enum WorkerLog {
         let end = (try? handle.seekToEnd()) ?? 0
         let start = offset > end ? 0 : offset
         try? handle.seek(toOffset: start)
-        let data = (try? handle.read(upToCount: 1 << 20)) ?? Data()
-        return (data ?? Data(), start + UInt64((data ?? Data()).count))
+        let data = ((try? handle.read(upToCount: 1 << 20)) ?? nil) ?? Data()
+        return (data, start + UInt64(data.count))
     }
 
     private static func read(_ path: String, last bytes: Int) -> Data? {

@@ -1,6 +1,6 @@
 import Foundation
 public import Hummingbird
-public import LumenAPI
+import LumenAPI
 public import Logging
 import NIOCore
 

@@ -94,6 +94,23 @@ public final class GGUFFile: @unchecked Sendable {
         byName[name].map { tensors[$0] }
     }
 
+    /// A Q8_0 tensor's blocks as they are stored: each block's scale (from half precision) and its 32 quants.
+    func q8_0Blocks(_ name: String) throws(GGUFError) -> (scales: [Float], quants: [Int8]) {
+        guard let info = tensor(name), info.type == .q8_0, let bytes = info.type.byteCount(values: info.valueCount) else {
+            throw GGUFError("\(path): tensor \(name) is not Q8_0")
+        }
+        let raw = UnsafeRawBufferPointer(rebasing: mapping.bytes[(dataOffset + info.offset)..<(dataOffset + info.offset + bytes)])
+        let blocks = info.valueCount / Q8_0.blockValues
+        var scales = [Float](repeating: 0, count: blocks)
+        var quants = [Int8](repeating: 0, count: info.valueCount)
+        for block in 0..<blocks {
+            let base = block * Q8_0.blockBytes
+            scales[block] = Float(Float16(bitPattern: UInt16(raw[base]) | UInt16(raw[base + 1]) << 8))
+            for index in 0..<Q8_0.blockValues { quants[block * Q8_0.blockValues + index] = Int8(bitPattern: raw[base + 2 + index]) }
+        }
+        return (scales, quants)
+    }
+
     /// The tensor's values as Float (dequantised from F16 or Q8_0).
     public func floats(_ name: String) throws(GGUFError) -> [Float] {
         guard let info = tensor(name) else { throw GGUFError("\(path) has no tensor \(name); it is not a model of the expected architecture") }

@@ -2,8 +2,11 @@ import Foundation
 
 /// A llama-family transformer (`llama`, `qwen2`) loaded from GGUF as F32: RMSNorm, rotary
 /// position embedding (adjacent pairs for llama, split halves for qwen2, as llama.cpp applies
-/// them), grouped-query attention over a key/value cache, and a SwiGLU feed-forward. This is the
-/// reference path, one token at a time; batching and quantised kernels build on it.
+/// them), grouped-query attention over a key/value cache, and a SwiGLU feed-forward. It rounds as
+/// llama.cpp does by default (keys, values, queries and attention weights in half precision; Q8_0
+/// weights multiplied by a Q8_0-quantised input), so greedy decoding picks the same tokens
+/// (`scripts/llama-reference.sh`). This is the reference path, one token at a time; batching and
+/// faster kernels build on it.
 public final class LlamaModel: Sendable {
     public struct Configuration: Sendable, Hashable {
         public var architecture: String
@@ -23,8 +26,16 @@ public final class LlamaModel: Sendable {
         var rotatesHalves: Bool { architecture == "qwen2" }
     }
 
+    /// A weight matrix: floats, or Q8_0 blocks multiplied as llama.cpp does (the input quantised
+    /// to Q8_0 per block too, integer dot products scaled by both blocks' scales).
+    enum Weights: Sendable {
+        case dense([Float])
+        case q8_0(scales: [Float], quants: [Int8])
+    }
+
     struct Layer: Sendable {
-        var attentionNorm, query, key, value, output, feedForwardNorm, gate, up, down: [Float]
+        var attentionNorm, feedForwardNorm: [Float]
+        var query, key, value, output, gate, up, down: Weights
         var queryBias, keyBias, valueBias: [Float]?
     }
 
@@ -32,7 +43,7 @@ public final class LlamaModel: Sendable {
     let tokenEmbedding: [Float]
     let layers: [Layer]
     let outputNorm: [Float]
-    let output: [Float]
+    let output: Weights
 
     public static let architectures = ["llama", "qwen2"]
 
@@ -67,6 +78,12 @@ public final class LlamaModel: Sendable {
             }
             return try file.floats(name)
         }
+        func weights(_ name: String, _ shape: [Int]) throws(GGUFError) -> Weights {
+            guard file.tensor(name)?.type == .q8_0 else { return .dense(try tensor(name, shape)) }
+            _ = try tensor(name, shape)
+            let blocks = try file.q8_0Blocks(name)
+            return .q8_0(scales: blocks.scales, quants: blocks.quants)
+        }
         let c = configuration
         tokenEmbedding = try tensor("token_embd.weight", [c.embedding, c.vocabulary])
         var layers: [Layer] = []
@@ -75,14 +92,14 @@ public final class LlamaModel: Sendable {
             let hasBias = file.tensor(block + "attn_q.bias") != nil
             layers.append(Layer(
                 attentionNorm: try tensor(block + "attn_norm.weight", [c.embedding]),
-                query: try tensor(block + "attn_q.weight", [c.embedding, c.embedding]),
-                key: try tensor(block + "attn_k.weight", [c.embedding, c.kvEmbedding]),
-                value: try tensor(block + "attn_v.weight", [c.embedding, c.kvEmbedding]),
-                output: try tensor(block + "attn_output.weight", [c.embedding, c.embedding]),
                 feedForwardNorm: try tensor(block + "ffn_norm.weight", [c.embedding]),
-                gate: try tensor(block + "ffn_gate.weight", [c.embedding, c.feedForward]),
-                up: try tensor(block + "ffn_up.weight", [c.embedding, c.feedForward]),
-                down: try tensor(block + "ffn_down.weight", [c.feedForward, c.embedding]),
+                query: try weights(block + "attn_q.weight", [c.embedding, c.embedding]),
+                key: try weights(block + "attn_k.weight", [c.embedding, c.kvEmbedding]),
+                value: try weights(block + "attn_v.weight", [c.embedding, c.kvEmbedding]),
+                output: try weights(block + "attn_output.weight", [c.embedding, c.embedding]),
+                gate: try weights(block + "ffn_gate.weight", [c.embedding, c.feedForward]),
+                up: try weights(block + "ffn_up.weight", [c.embedding, c.feedForward]),
+                down: try weights(block + "ffn_down.weight", [c.feedForward, c.embedding]),
                 queryBias: hasBias ? try tensor(block + "attn_q.bias", [c.embedding]) : nil,
                 keyBias: hasBias ? try tensor(block + "attn_k.bias", [c.kvEmbedding]) : nil,
                 valueBias: hasBias ? try tensor(block + "attn_v.bias", [c.kvEmbedding]) : nil))
@@ -90,7 +107,7 @@ public final class LlamaModel: Sendable {
         self.layers = layers
         outputNorm = try tensor("output_norm.weight", [c.embedding])
         // Models with tied embeddings have no output matrix: the embedding serves both ways.
-        output = file.tensor("output.weight") == nil ? tokenEmbedding : try tensor("output.weight", [c.embedding, c.vocabulary])
+        output = file.tensor("output.weight") == nil ? .dense(tokenEmbedding) : try weights("output.weight", [c.embedding, c.vocabulary])
     }
 
     /// One sequence's keys and values, per layer, position after position.
@@ -133,7 +150,9 @@ public final class LlamaModel: Sendable {
             if let bias = layer.valueBias { for i in value.indices { value[i] += bias[i] } }
             rotate(&query, heads: c.heads, position: position)
             rotate(&key, heads: c.kvHeads, position: position)
-            cache.append(layer: index, key: key, value: value)
+            // Kept in half precision, as llama.cpp's default KV cache keeps them.
+            cache.append(layer: index, key: key.map { Float(Float16($0)) }, value: value.map { Float(Float16($0)) })
+            let query16 = query.map { Float(Float16($0)) }
             var attended = [Float](repeating: 0, count: c.embedding)
             let keys = cache.keys[index], values = cache.values[index]
             for head in 0..<c.heads {
@@ -143,7 +162,7 @@ public final class LlamaModel: Sendable {
                 for t in 0...position {
                     let k = t * c.kvEmbedding + kvHead * c.headDimension
                     var dot: Float = 0
-                    for d in 0..<c.headDimension { dot += query[q + d] * keys[k + d] }
+                    for d in 0..<c.headDimension { dot += query16[q + d] * keys[k + d] }
                     scores[t] = dot * scale
                 }
                 let largest = scores.max() ?? 0
@@ -153,7 +172,7 @@ public final class LlamaModel: Sendable {
                     total += scores[t]
                 }
                 for t in 0...position {
-                    let weight = scores[t] / total
+                    let weight = Float(Float16(scores[t] / total))
                     let v = t * c.kvEmbedding + kvHead * c.headDimension
                     for d in 0..<c.headDimension { attended[q + d] += weight * values[v + d] }
                 }
@@ -202,7 +221,39 @@ public final class LlamaModel: Sendable {
         return x.indices.map { x[$0] * scale * weight[$0] }
     }
 
-    /// `matrix` (rows × x.count, row-major as ggml stores it) times `x`.
+    /// `weights` (rows × x.count, row-major as ggml stores it) times `x`.
+    static func multiply(_ weights: Weights, _ x: [Float], rows: Int) -> [Float] {
+        switch weights {
+        case .dense(let matrix): return multiply(matrix, x, rows: rows)
+        case .q8_0(let scales, let quants): return multiplyQ8_0(scales: scales, quants: quants, x, rows: rows)
+        }
+    }
+
+    /// As ggml's `vec_dot_q8_0_q8_0`: `x` quantised per 32-value block, then per block the integer
+    /// dot product times both scales, summed in block order.
+    static func multiplyQ8_0(scales: [Float], quants: [Int8], _ x: [Float], rows: Int) -> [Float] {
+        let blocks = x.count / Q8_0.blockValues
+        var xScales = [Float](repeating: 0, count: blocks)
+        var xQuants = [Int8](repeating: 0, count: x.count)
+        for block in 0..<blocks {
+            let slice = x[(block * Q8_0.blockValues)..<((block + 1) * Q8_0.blockValues)]
+            let scale = (slice.map(abs).max() ?? 0) / 127
+            let inverse: Float = scale == 0 ? 0 : 1 / scale
+            xScales[block] = Float(Float16(scale))
+            for (index, value) in slice.enumerated() { xQuants[block * Q8_0.blockValues + index] = Int8((value * inverse).rounded()) }
+        }
+        return (0..<rows).map { row in
+            var sum: Float = 0
+            for block in 0..<blocks {
+                let weightBase = (row * blocks + block) * Q8_0.blockValues, inputBase = block * Q8_0.blockValues
+                var dot: Int32 = 0
+                for index in 0..<Q8_0.blockValues { dot += Int32(quants[weightBase + index]) * Int32(xQuants[inputBase + index]) }
+                sum += Float(dot) * (scales[row * blocks + block] * xScales[block])
+            }
+            return sum
+        }
+    }
+
     static func multiply(_ matrix: [Float], _ x: [Float], rows: Int) -> [Float] {
         let columns = x.count
         return matrix.withUnsafeBufferPointer { m in

@@ -5,6 +5,7 @@ import LumenAPI
 import Logging
 import LumenTestSupport
 import NIOCore
+import Synchronization
 import Testing
 @testable import LumenEngine
 
@@ -72,6 +73,20 @@ import Testing
             // The server still answers after the refusals.
             #expect(try await SimulatorTests.post(client, "/v1/chat/completions", Self.chat("hello")).status == .ok)
         }
+    }
+
+    @Test func metricsCountWhatWasDoneAndHealthWatchesProgress() async throws {
+        try await withEngine { client, _ in
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            _ = try await SimulatorTests.post(client, "/v1/chat/completions", Self.chat("hello", #","ignore_eos":true"#))
+            let page = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(page.contains("lumen_engine_requests_total 1\n") && page.contains("lumen_engine_generated_tokens_total 12\n"), "\(page)")
+            #expect(page.contains("lumen_engine_requests_running 0\n") && page.contains("lumen_engine_kv_cache_tokens 0\n"))
+        }
+        let stats = EngineStats()
+        #expect(stats.stalledSeconds == nil)
+        stats.running.add(1, ordering: .relaxed)
+        #expect((stats.stalledSeconds ?? -1) >= 0)
     }
 
     @Test func chatTemplatesRenderTheirFamilies() {

@@ -43,6 +43,8 @@ struct Serve: AsyncParsableCommand {
     var model: String?
     @Option(help: ArgumentHelp("The chat format, when the model's own template is not one lumen-engine recognises: llama3, chatml or mistral.", valueName: "name"))
     var chatTemplate: String?
+    @Option(help: "Seconds without a new token, while a request runs, after which /health reports the engine wedged.")
+    var wedgeTimeout = 60.0
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).")
@@ -137,20 +139,21 @@ struct Serve: AsyncParsableCommand {
 
     /// Runs a GGUF model; a file it cannot run is reported (exit 1) before anything listens.
     func serveModel(_ path: String) async throws {
-        let server: EngineServer
+        var server: EngineServer
         do {
             let file = try GGUFFile(path: path)
             let name = modelName ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             server = try EngineServer(file: file, modelName: name, template: chatTemplate.flatMap(ChatTemplate.init(rawValue:)))
+            server.wedgeTimeout = wedgeTimeout
         } catch {
             FileHandle.standardError.write(Data("lumen-engine: \(error)\n".utf8))
             throw ExitCode(1)
         }
         var logger = Logger(label: "lumen.engine")
         logger.logLevel = .warning
-        let host = self.host
+        let host = self.host, name = server.modelName
         let app = server.application(host: host, port: port, logger: logger) { port in
-            FileHandle.standardOutput.write(Data("lumen-engine serving \(server.modelName) on http://\(host):\(port)/v1\n".utf8))
+            FileHandle.standardOutput.write(Data("lumen-engine serving \(name) on http://\(host):\(port)/v1\n".utf8))
         }
         try await app.runService()
     }

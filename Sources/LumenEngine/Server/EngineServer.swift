@@ -3,6 +3,7 @@ public import Hummingbird
 import LumenAPI
 public import Logging
 import NIOCore
+import Synchronization
 
 /// lumen-engine's OpenAI-compatible server for a GGUF model: chat and completions, whole or as
 /// SSE, with greedy or seeded sampling, stop strings and `continue_final_message`. This first
@@ -17,6 +18,9 @@ public struct EngineServer: Sendable {
     let eos: Int
     private let gate = ConcurrencyGate(limit: 1, maxWaiting: 64)
     private let counter = RequestCounter()
+    let stats = EngineStats()
+    /// A sequence without a new token this long makes `/health` fail: generation is wedged.
+    public var wedgeTimeout: Double = 60
 
     public init(file: GGUFFile, modelName: String, template override: ChatTemplate? = nil) throws {
         model = try LlamaModel(file: file)
@@ -34,7 +38,18 @@ public struct EngineServer: Sendable {
 
     public func application(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = Router()
-        router.get("/health") { _, _ in HTTPAnswer.json(.map([.init("status", .string("ok"))])) }
+        router.get("/health") { _, _ in
+            if let stalled = stats.stalledSeconds, stalled > wedgeTimeout {
+                return HTTPAnswer.json(.map([.init("status", .string("wedged")),
+                                             .init("detail", .string("no token for \(Int(stalled)) s; restart lumen-engine"))]),
+                                       status: .serviceUnavailable)
+            }
+            return HTTPAnswer.json(.map([.init("status", .string("ok"))]))
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: stats.prometheusText(context: model.configuration.context))))
+        }
         router.get("/v1/models") { _, _ in
             HTTPAnswer.json(.map([.init("object", .string("list")), .init("data", .list([.map([
                 .init("id", .string(modelName)), .init("object", .string("model")), .init("created", .number("0")),
@@ -146,9 +161,21 @@ public struct EngineServer: Sendable {
 
     /// Runs `job`, passing each new piece of text to `emit`; returns the finish reason and the token count.
     func run(_ job: Job, emit: (String) async throws -> Void) async throws -> (finish: String, tokens: Int) {
+        stats.requests.add(1, ordering: .relaxed)
+        stats.running.add(1, ordering: .relaxed)
+        stats.progressed()
+        defer {
+            stats.running.subtract(1, ordering: .relaxed)
+            stats.cacheTokens.store(0, ordering: .relaxed)
+        }
+        return try await generate(job, emit: emit)
+    }
+
+    private func generate(_ job: Job, emit: (String) async throws -> Void) async throws -> (finish: String, tokens: Int) {
         var cache = LlamaModel.Cache(model: model)
         var logits: [Float] = []
         for token in job.prompt { logits = try model.step(token, cache: &cache) }
+        stats.promptTokens.add(job.prompt.count, ordering: .relaxed)
         var random = SplitMix64(seed: job.seed)
         var generated: [Int] = []
         var sent = ""
@@ -157,6 +184,9 @@ public struct EngineServer: Sendable {
             let next = Self.sample(logits, temperature: job.temperature, topP: job.topP, random: &random)
             if next == eos && !job.ignoreEOS { break }
             generated.append(next)
+            stats.generatedTokens.add(1, ordering: .relaxed)
+            stats.cacheTokens.store(cache.count, ordering: .relaxed)
+            stats.progressed()
             let text = tokenizer.decode(generated, stripLeadingSpace: false)
             if let stop = job.stops.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
                 let kept = String(text[..<stop.lowerBound])
@@ -207,7 +237,10 @@ public struct EngineServer: Sendable {
         if job.stream {
             // The turn is taken inside the body: a body that never runs (the client left first) holds nothing.
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
-                guard await gate.acquire() else {
+                stats.waiting.add(1, ordering: .relaxed)
+                let admitted = await gate.acquire()
+                stats.waiting.subtract(1, ordering: .relaxed)
+                guard admitted else {
                     try await writer.write(SSE.event(OpenAIError.rateLimited("lumen-engine's queue is full", retryAfter: 1).body.json(pretty: false)))
                     try await writer.finish(nil)
                     return
@@ -232,7 +265,10 @@ public struct EngineServer: Sendable {
                 try await writer.finish(nil)
             })
         }
-        guard await gate.acquire() else { return HTTPAnswer.error(.rateLimited("lumen-engine's queue is full", retryAfter: 1)) }
+        stats.waiting.add(1, ordering: .relaxed)
+        let admitted = await gate.acquire()
+        stats.waiting.subtract(1, ordering: .relaxed)
+        guard admitted else { return HTTPAnswer.error(.rateLimited("lumen-engine's queue is full", retryAfter: 1)) }
         defer { Task { await gate.release() } }
         var text = ""
         do {

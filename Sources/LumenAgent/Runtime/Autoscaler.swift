@@ -1,4 +1,5 @@
 import Foundation
+import LumenGateway
 
 /// One deployment's autoscaler on one node: how many replicas it needs, from in-flight load and
 /// queue, smoothed, with `warm` standbys above that; up at once, down only after a stabilisation
@@ -88,12 +89,5 @@ struct Autoscaler: Sendable {
 
     static func format(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -426,6 +426,9 @@ final class NodeRuntime: Service, Sendable {
             if !running { break }
             try? await Task.sleep(for: .milliseconds(50))
         }
+        // Past the grace, whatever still runs is killed outright: the agent leaves nothing behind.
+        for replica in fleet.replicas where replica.process?.exitStatus() == nil { replica.process?.kill() }
+        for retired in fleet.retired where retired.process.exitStatus() == nil { retired.process.kill() }
         logger.info("replicas stopped", metadata: ["count": "\(fleet.replicas.count)"])
     }
 
@@ -440,13 +443,13 @@ final class NodeRuntime: Service, Sendable {
             let expected = mine.filter { $0.state == .starting }.compactMap { replica in startup.map { replica.startedAt + $0 } }.min()
             let target = deployment.targetInFlight ?? 8
             pool.update(ready: mine.filter { $0.state == .ready }.map { $0.upstream(modelName: upstreamModel) },
-                        starting: mine.filter { $0.state == .starting }.count, expectedReady: expected,
+                        expectedReady: expected,
                         capacityPerReplica: 2 * target, queueLimit: 4 * target * max(1, deployment.replicas?.max ?? 1),
                         blocked: Self.blocked(mine, scaled: fleet.deployments[model.name], slots: slots))
             fleet.pools[model.name] = pool
         }
         for (name, pool) in fleet.pools where !hosted.contains(where: { $0.name == name }) {
-            pool.update(ready: [], starting: 0, expectedReady: nil, capacityPerReplica: 1, queueLimit: 0,
+            pool.update(ready: [], expectedReady: nil, capacityPerReplica: 1, queueLimit: 0,
                         blocked: "this node no longer runs \(name)")
             fleet.pools[name] = nil
         }

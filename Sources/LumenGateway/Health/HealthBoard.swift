@@ -299,5 +299,5 @@ struct Samples {
 }
 
 extension Duration {
-    var seconds: Double { milliseconds / 1000 }
+    public var seconds: Double { milliseconds / 1000 }
 }

@@ -74,8 +74,7 @@ extension Gateway {
             throw OpenAIError(status: 503, message: "model \(model.name) has no replica running and none will start soon: \(blocked)",
                               type: "server_error", code: "model_unavailable", retryAfter: 10)
         }
-        let starting = pool.startingReadyAt
-        if cold, let expected = starting.expected, expected > deadline {
+        if cold, let expected = pool.expectedReady, expected > deadline {
             metrics.recordAdmission(model: model.name, .startTooSlow)
             let wait = max(1, Int((expected - ContinuousClock.now).seconds.rounded(.up)))
             throw OpenAIError(status: 503, message: "model \(model.name) is starting from zero and needs about \(wait) s, longer than this request may wait, "

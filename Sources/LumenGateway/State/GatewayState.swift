@@ -130,8 +130,6 @@ public struct CompiledState: Sendable {
     public var warnings: [String]
     /// This agent's Node, when the snapshot names it.
     public var node: (name: String, spec: NodeSpec)?
-    /// Every Node in the snapshot.
-    public var nodes: [String: NodeSpec] = [:]
 
     public static let empty = CompiledState(revision: 0, routes: [:], models: [:], keysByHash: [:], warnings: [])
 
@@ -218,7 +216,6 @@ public struct CompiledState: Sendable {
         for key in snapshot.keys { keys[key.hash] = key }
         self.init(revision: snapshot.revision, routes: routes, models: models, keysByHash: keys, warnings: warnings.sorted())
         self.shadowTests = shadowTests
-        self.nodes = nodes
         node = nodeName.flatMap { name in nodes[name].map { (name, $0) } }
     }
 }

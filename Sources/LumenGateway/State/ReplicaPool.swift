@@ -14,10 +14,6 @@ public final class ReplicaPool: Sendable {
         public var waiting: Int
         /// Requests in flight elsewhere because this model had no room when they arrived.
         public var spilledInFlight: Int
-        /// Requests ever passed over for lack of room (a counter).
-        public var spilled: Int
-        /// Requests that waited for a replica that was still starting (a counter).
-        public var coldStartWaits: Int
         /// The last time a request wanted this model.
         public var lastWanted: ContinuousClock.Instant
         /// The last time a request wanted it and found no replica running.
@@ -26,8 +22,7 @@ public final class ReplicaPool: Sendable {
 
     private struct State {
         var ready: [Upstream] = []
-        /// Replicas starting, and when the first of them is expected to be ready.
-        var starting = 0
+        /// When the first replica that is starting is expected to be ready.
         var expectedReady: ContinuousClock.Instant?
         var capacityPerReplica = 16
         var queueLimit = 64
@@ -43,18 +38,17 @@ public final class ReplicaPool: Sendable {
 
     public init(model: String) {
         self.model = model
-        state = Mutex(State(demand: Demand(waiting: 0, spilledInFlight: 0, spilled: 0, coldStartWaits: 0, lastWanted: .now)))
+        state = Mutex(State(demand: Demand(waiting: 0, spilledInFlight: 0, lastWanted: .now)))
     }
 
     // MARK: Written by the node runtime
 
     /// The replicas that take traffic now, and how many requests each takes before the model counts as full.
-    public func update(ready: [Upstream], starting: Int, expectedReady: ContinuousClock.Instant?, capacityPerReplica: Int, queueLimit: Int,
+    public func update(ready: [Upstream], expectedReady: ContinuousClock.Instant?, capacityPerReplica: Int, queueLimit: Int,
                        blocked: String?) {
         state.withLock {
             $0.blocked = blocked
             $0.ready = ready
-            $0.starting = starting
             $0.expectedReady = expectedReady
             $0.capacityPerReplica = capacityPerReplica
             $0.queueLimit = queueLimit
@@ -69,9 +63,9 @@ public final class ReplicaPool: Sendable {
 
     var capacityPerReplica: Int { state.withLock { $0.capacityPerReplica } }
 
-    /// Whether a replica is starting, and when the first is expected to be ready (nil: not known yet).
-    var startingReadyAt: (starting: Bool, expected: ContinuousClock.Instant?) {
-        state.withLock { ($0.starting > 0, $0.expectedReady) }
+    /// When the first replica that is starting is expected to be ready (nil: none, or not known yet).
+    var expectedReady: ContinuousClock.Instant? {
+        state.withLock { $0.expectedReady }
     }
 
     /// A request came for this model (it is not idle); `unmet`: and found no replica running.
@@ -88,7 +82,6 @@ public final class ReplicaPool: Sendable {
     func spillStarted() {
         let now = ContinuousClock.now
         state.withLock {
-            $0.demand.spilled += 1
             $0.demand.spilledInFlight += 1
             $0.demand.lastWanted = now
             if $0.ready.isEmpty { $0.demand.lastUnmet = now }
@@ -110,7 +103,6 @@ public final class ReplicaPool: Sendable {
             state.tickets.append(state.nextTicket)
             state.demand.lastWanted = .now
             if coldStart {
-                state.demand.coldStartWaits += 1
                 state.demand.lastUnmet = .now
             }
             return state.nextTicket

@@ -19,14 +19,14 @@ struct Generate: ParsableCommand {
     func run() throws {
         let file = try GGUFFile(path: model)
         let llama = try LlamaModel(file: file)
-        let tokenizer = try SentencePieceTokenizer(gguf: file)
+        let tokenizer = try loadTokenizer(gguf: file)
         let bos = file["tokenizer.ggml.bos_token_id"]?.intValue ?? 1
-        let tokens = [bos] + tokenizer.encode(prompt)
+        let tokens = [bos] + tokenizer.encode(prompt, atStart: true)
         let generated = try llama.greedy(tokens, maxTokens: maxTokens)
         let answer: JSONValue = .map([
             .init("prompt_tokens", .list(tokens.map { .number(String($0)) })),
             .init("tokens", .list(generated.map { .number(String($0)) })),
-            .init("text", .string(tokenizer.decode(generated, stripLeadingSpace: false))),
+            .init("text", .string(tokenizer.decode(generated))),
         ])
         print(answer.json(pretty: false))
     }

@@ -11,7 +11,7 @@ import Synchronization
 /// bounded queue.
 public struct EngineServer: Sendable {
     public let model: LlamaModel
-    public let tokenizer: SentencePieceTokenizer
+    public let tokenizer: any TextTokenizer
     public let template: ChatTemplate
     public let modelName: String
     let bos: Int?
@@ -24,7 +24,7 @@ public struct EngineServer: Sendable {
 
     public init(file: GGUFFile, modelName: String, template override: ChatTemplate? = nil) throws {
         model = try LlamaModel(file: file)
-        tokenizer = try SentencePieceTokenizer(gguf: file)
+        tokenizer = try loadTokenizer(gguf: file)
         let declared = file["tokenizer.chat_template"]?.stringValue
         guard let template = override ?? declared.flatMap(ChatTemplate.detect) else {
             throw GGUFError("\(file.path) has " + (declared == nil ? "no chat template" : "a chat template lumen-engine does not recognise")
@@ -85,7 +85,7 @@ public struct EngineServer: Sendable {
             }
             let pairs = messages.map { (role: $0["role"]?.stringValue ?? "user", content: ($0["content"] ?? .null).messageText) }
             let continueFinal = body["continue_final_message"]?.boolValue ?? false
-            text = template.render(pairs, continueFinal: continueFinal, endOfSequence: tokenizer.pieces[eos])
+            text = template.render(pairs, continueFinal: continueFinal, endOfSequence: tokenizer.controlTokens.first { $0.id == eos }?.text ?? "")
         } else {
             guard let prompt = body["prompt"]?.stringValue else { throw .invalidRequest("prompt is required and must be a string", param: "prompt") }
             text = prompt
@@ -119,14 +119,14 @@ public struct EngineServer: Sendable {
 
     /// Text to tokens, with the vocabulary's control tokens (`</s>`, `<|im_end|>`) read as themselves.
     func encodeWithSpecialTokens(_ text: String) -> [Int] {
-        let specials = tokenizer.pieces.indices.filter { tokenizer.types[$0] == .control && !tokenizer.pieces[$0].isEmpty }
+        let specials = tokenizer.controlTokens
         var tokens: [Int] = []
         var rest = Substring(text)
         var first = true
         while !rest.isEmpty {
-            let found = specials.compactMap { id in rest.range(of: tokenizer.pieces[id]).map { (id, $0) } }.min { $0.1.lowerBound < $1.1.lowerBound }
+            let found = specials.compactMap { special in rest.range(of: special.text).map { (special.id, $0) } }.min { $0.1.lowerBound < $1.1.lowerBound }
             let plain = found.map { rest[..<$0.1.lowerBound] } ?? rest
-            if !plain.isEmpty { tokens += tokenizer.encode(String(plain), addSpacePrefix: first) }
+            if !plain.isEmpty { tokens += tokenizer.encode(String(plain), atStart: first) }
             first = false
             guard let (id, range) = found else { break }
             tokens.append(id)
@@ -187,7 +187,7 @@ public struct EngineServer: Sendable {
             stats.generatedTokens.add(1, ordering: .relaxed)
             stats.cacheTokens.store(cache.count, ordering: .relaxed)
             stats.progressed()
-            let text = tokenizer.decode(generated, stripLeadingSpace: false)
+            let text = tokenizer.decode(generated)
             if let stop = job.stops.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
                 let kept = String(text[..<stop.lowerBound])
                 if kept.count > sent.count { try await emit(String(kept.dropFirst(sent.count))) }
@@ -201,7 +201,7 @@ public struct EngineServer: Sendable {
             }
             if generated.count < job.maxTokens { logits = try model.step(next, cache: &cache) }
         }
-        let text = tokenizer.decode(generated, stripLeadingSpace: false)
+        let text = tokenizer.decode(generated)
         if text.count > sent.count { try await emit(String(text.dropFirst(sent.count))) }
         return (generated.count < job.maxTokens ? "stop" : "length", generated.count)
     }

@@ -34,7 +34,7 @@ import Testing
             // The same tokens the model picks greedily, after the Mistral-format prompt.
             let prompt = [1] + server.encodeWithSpecialTokens("[INST] hello the model [/INST]")
             #expect(whole["usage"]?["prompt_tokens"]?.intValue == prompt.count)
-            #expect(text == server.tokenizer.decode(try server.model.greedy(prompt, maxTokens: 12), stripLeadingSpace: false))
+            #expect(text == server.tokenizer.decode(try server.model.greedy(prompt, maxTokens: 12)))
 
             let streamed = try await SimulatorTests.post(client, "/v1/chat/completions",
                                                          Self.chat("hello the model", exact + #","stream":true,"stream_options":{"include_usage":true}"#))
@@ -46,7 +46,7 @@ import Testing
             let ended = try SimulatorTests.json(try await SimulatorTests.post(client, "/v1/chat/completions", Self.chat("hello the model")))
             let tokens = try server.model.greedy(prompt, maxTokens: 12, stop: [2])
             #expect(ended["choices"]?.arrayValue?.first?["message"]?["content"]?.stringValue
-                == server.tokenizer.decode(tokens.filter { $0 != 2 }, stripLeadingSpace: false))
+                == server.tokenizer.decode(tokens.filter { $0 != 2 }))
             #expect(ended["choices"]?.arrayValue?.first?["finish_reason"]?.stringValue == (tokens.last == 2 ? "stop" : "length"))
         }
     }

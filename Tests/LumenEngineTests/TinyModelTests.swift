@@ -42,13 +42,13 @@ import Testing
             let tokens = tokenizer.encode("the model answered the question")
             #expect(tokens.map { tokenizer.pieces[$0] } == ["▁the", "▁model", "▁answer", "e", "d", "▁the", "▁question"])
             for text in ["the model", "Hello, world!", "café 日本語 🚀", "  two  spaces ", "e\u{301} is not é", ""] {
-                #expect(tokenizer.decode(tokenizer.encode(text)) == text, "\(text)")
+                #expect(tokenizer.decode(tokenizer.encode(text), stripLeadingSpace: true) == text, "\(text)")
             }
             // Bytes outside the vocabulary become byte tokens, one per UTF-8 byte.
             let rocket = tokenizer.encode("🚀", addSpacePrefix: false)
             #expect(rocket.map { tokenizer.pieces[$0] } == ["<0xF0>", "<0x9F>", "<0x9A>", "<0x80>"])
             // Control tokens are not text.
-            #expect(tokenizer.decode([1] + tokenizer.encode("hello") + [2]) == "hello")
+            #expect(tokenizer.decode([1] + tokenizer.encode("hello") + [2], stripLeadingSpace: true) == "hello")
         }
     }
 

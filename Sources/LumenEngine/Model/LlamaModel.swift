@@ -44,6 +44,8 @@ public final class LlamaModel: Sendable {
     let layers: [Layer]
     let outputNorm: [Float]
     let output: Weights
+    /// RoPE's angle per position for each pair of a head's dimensions.
+    let inverseFrequencies: [Float]
 
     public static let architectures = ["llama", "qwen2"]
 
@@ -106,103 +108,193 @@ public final class LlamaModel: Sendable {
         }
         self.layers = layers
         outputNorm = try tensor("output_norm.weight", [c.embedding])
+        inverseFrequencies = (0..<(c.headDimension / 2)).map { pow(c.ropeBase, -2 * Float($0) / Float(c.headDimension)) }
         // Models with tied embeddings have no output matrix: the embedding serves both ways.
         output = file.tensor("output.weight") == nil ? .dense(tokenEmbedding) : try weights("output.weight", [c.embedding, c.vocabulary])
     }
 
-    /// One sequence's keys and values, per layer, position after position.
-    public struct Cache: Sendable {
-        var keys: [[Float]]
-        var values: [[Float]]
-        public private(set) var count = 0
+    /// A batch for one forward pass: rows of (sequence, position, token); each sequence's keys and
+    /// values live in `pool` at the blocks of its table, which must already cover its positions.
+    struct Batch {
+        var tokens: [Int] = []
+        var positions: [Int] = []
+        /// Row → index into `tables`.
+        var sequences: [Int] = []
+        var tables: [[Int]] = []
+        /// The rows whose next-token logits are wanted, in the order they are returned.
+        var logitRows: [Int] = []
 
-        public init(model: LlamaModel) {
-            keys = Array(repeating: [], count: model.configuration.layers)
-            values = Array(repeating: [], count: model.configuration.layers)
+        mutating func append(token: Int, position: Int, sequence: Int, wantsLogits: Bool) {
+            if wantsLogits { logitRows.append(tokens.count) }
+            tokens.append(token)
+            positions.append(position)
+            sequences.append(sequence)
         }
-
-        mutating func append(layer: Int, key: [Float], value: [Float]) {
-            keys[layer] += key
-            values[layer] += value
-        }
-
-        mutating func advance() { count += 1 }
     }
 
-    /// Runs `token` at the cache's next position and returns the logits for the token after it.
-    public func step(_ token: Int, cache: inout Cache) throws(GGUFError) -> [Float] {
+    /// Runs every row of `batch` (writing its keys and values into `pool`) and returns the logits
+    /// of its `logitRows`. Rows of one sequence must come in position order; a row attends to its
+    /// sequence's positions up to its own, including rows earlier in the same batch.
+    func forward(_ batch: Batch, pool: KVBlockPool, threads: Int) -> [[Float]] {
         let c = configuration
-        guard (0..<c.vocabulary).contains(token) else { throw GGUFError("token \(token) is outside the vocabulary of \(c.vocabulary)") }
-        guard cache.count < c.context else {
-            throw GGUFError("the sequence reached the model's context of \(c.context) tokens; shorten the prompt or max_tokens")
+        let rows = batch.tokens.count
+        guard rows > 0 else { return [] }
+        let e = c.embedding, kv = c.kvEmbedding, ff = c.feedForward, hd = c.headDimension
+        let buffers = ScratchBuffers(rows: rows, configuration: c)
+        defer { buffers.deallocate() }
+        let x = buffers.x, normed = buffers.normed
+        for (row, token) in batch.tokens.enumerated() {
+            tokenEmbedding.withUnsafeBufferPointer { embedding in
+                (x + row * e).update(from: embedding.baseAddress! + token * e, count: e)
+            }
         }
-        let position = cache.count
-        var x = Array(tokenEmbedding[(token * c.embedding)..<((token + 1) * c.embedding)])
         let group = c.heads / c.kvHeads
-        let scale = 1 / Float(c.headDimension).squareRoot()
+        let scale = 1 / Float(hd).squareRoot()
         for (index, layer) in layers.enumerated() {
-            let normed = Self.rmsNorm(x, layer.attentionNorm, epsilon: c.rmsEpsilon)
-            var query = Self.multiply(layer.query, normed, rows: c.embedding)
-            var key = Self.multiply(layer.key, normed, rows: c.kvEmbedding)
-            var value = Self.multiply(layer.value, normed, rows: c.kvEmbedding)
-            if let bias = layer.queryBias { for i in query.indices { query[i] += bias[i] } }
-            if let bias = layer.keyBias { for i in key.indices { key[i] += bias[i] } }
-            if let bias = layer.valueBias { for i in value.indices { value[i] += bias[i] } }
-            rotate(&query, heads: c.heads, position: position)
-            rotate(&key, heads: c.kvHeads, position: position)
-            // Kept in half precision, as llama.cpp's default KV cache keeps them.
-            cache.append(layer: index, key: key.map { Float(Float16($0)) }, value: value.map { Float(Float16($0)) })
-            let query16 = query.map { Float(Float16($0)) }
-            var attended = [Float](repeating: 0, count: c.embedding)
-            let keys = cache.keys[index], values = cache.values[index]
-            for head in 0..<c.heads {
-                let kvHead = head / group
-                let q = head * c.headDimension
-                var scores = [Float](repeating: 0, count: position + 1)
-                for t in 0...position {
-                    let k = t * c.kvEmbedding + kvHead * c.headDimension
-                    var dot: Float = 0
-                    for d in 0..<c.headDimension { dot += query16[q + d] * keys[k + d] }
-                    scores[t] = dot * scale
+            Self.rmsNorm(x, rows: rows, width: e, weight: layer.attentionNorm, epsilon: c.rmsEpsilon, into: normed)
+            Self.multiply(layer.query, normed, rows: rows, columns: e, outputs: e, into: buffers.query, threads: threads)
+            Self.multiply(layer.key, normed, rows: rows, columns: e, outputs: kv, into: buffers.key, threads: threads)
+            Self.multiply(layer.value, normed, rows: rows, columns: e, outputs: kv, into: buffers.value, threads: threads)
+            for row in 0..<rows {
+                Self.addBias(layer.queryBias, to: buffers.query + row * e)
+                Self.addBias(layer.keyBias, to: buffers.key + row * kv)
+                Self.addBias(layer.valueBias, to: buffers.value + row * kv)
+                rotate(buffers.query + row * e, heads: c.heads, position: batch.positions[row])
+                rotate(buffers.key + row * kv, heads: c.kvHeads, position: batch.positions[row])
+                // Half precision, as llama.cpp's default cache keeps keys and values and rounds queries.
+                let table = batch.tables[batch.sequences[row]]
+                let slot = pool.offset(table: table, position: batch.positions[row], layer: index)
+                for d in 0..<kv {
+                    pool.keys[slot + d] = Kernels.roundToHalf(buffers.key[row * kv + d])
+                    pool.values[slot + d] = Kernels.roundToHalf(buffers.value[row * kv + d])
                 }
-                let largest = scores.max() ?? 0
-                var total: Float = 0
-                for t in scores.indices {
-                    scores[t] = exp(scores[t] - largest)
-                    total += scores[t]
-                }
-                for t in 0...position {
-                    let weight = Float(Float16(scores[t] / total))
-                    let v = t * c.kvEmbedding + kvHead * c.headDimension
-                    for d in 0..<c.headDimension { attended[q + d] += weight * values[v + d] }
+                for d in 0..<e { buffers.query[row * e + d] = Kernels.roundToHalf(buffers.query[row * e + d]) }
+            }
+            let attended = buffers.attended
+            Kernels.parallel(rows * c.heads, threads: threads, work: batch.positions.reduce(0, +) * e * 2) { items in
+                let longest = items.map { batch.positions[$0 / c.heads] + 1 }.max() ?? 0
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: longest) { scores in
+                    for item in items {
+                        let row = item / c.heads, head = item % c.heads
+                        let position = batch.positions[row]
+                        let table = batch.tables[batch.sequences[row]]
+                        let query = UnsafePointer(buffers.query + row * e + head * hd)
+                        let headOffset = (head / group) * hd
+                        var largest = -Float.infinity
+                        for t in 0...position {
+                            let score = Kernels.dot(query, pool.keys + pool.offset(table: table, position: t, layer: index) + headOffset, hd) * scale
+                            scores[t] = score
+                            largest = max(largest, score)
+                        }
+                        var total: Float = 0
+                        for t in 0...position {
+                            scores[t] = exp(scores[t] - largest)
+                            total += scores[t]
+                        }
+                        let out = attended + row * e + head * hd
+                        out.initialize(repeating: 0, count: hd)
+                        for t in 0...position {
+                            let weight = Kernels.roundToHalf(scores[t] / total)
+                            let value = pool.values + pool.offset(table: table, position: t, layer: index) + headOffset
+                            for d in 0..<hd { out[d] += weight * value[d] }
+                        }
+                    }
                 }
             }
-            let projected = Self.multiply(layer.output, attended, rows: c.embedding)
-            for i in x.indices { x[i] += projected[i] }
-            let normedAgain = Self.rmsNorm(x, layer.feedForwardNorm, epsilon: c.rmsEpsilon)
-            let gate = Self.multiply(layer.gate, normedAgain, rows: c.feedForward)
-            let up = Self.multiply(layer.up, normedAgain, rows: c.feedForward)
-            var hidden = [Float](repeating: 0, count: c.feedForward)
-            for i in hidden.indices { hidden[i] = gate[i] / (1 + exp(-gate[i])) * up[i] }
-            let down = Self.multiply(layer.down, hidden, rows: c.embedding)
-            for i in x.indices { x[i] += down[i] }
+            Self.multiply(layer.output, attended, rows: rows, columns: e, outputs: e, into: buffers.projected, threads: threads)
+            for i in 0..<(rows * e) { x[i] += buffers.projected[i] }
+            Self.rmsNorm(x, rows: rows, width: e, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, into: normed)
+            Self.multiply(layer.gate, normed, rows: rows, columns: e, outputs: ff, into: buffers.gate, threads: threads)
+            Self.multiply(layer.up, normed, rows: rows, columns: e, outputs: ff, into: buffers.up, threads: threads)
+            for i in 0..<(rows * ff) {
+                let gate = buffers.gate[i]
+                buffers.gate[i] = gate / (1 + exp(-gate)) * buffers.up[i]
+            }
+            Self.multiply(layer.down, buffers.gate, rows: rows, columns: ff, outputs: e, into: buffers.projected, threads: threads)
+            for i in 0..<(rows * e) { x[i] += buffers.projected[i] }
         }
-        cache.advance()
-        return Self.multiply(output, Self.rmsNorm(x, outputNorm, epsilon: c.rmsEpsilon), rows: c.vocabulary)
+        let wanted = batch.logitRows.count
+        guard wanted > 0 else { return [] }
+        for (slot, row) in batch.logitRows.enumerated() { (buffers.query + slot * e).update(from: x + row * e, count: e) }
+        Self.rmsNorm(buffers.query, rows: wanted, width: e, weight: outputNorm, epsilon: c.rmsEpsilon, into: normed)
+        var logits = [[Float]]()
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: wanted * c.vocabulary) { out in
+            Self.multiply(output, normed, rows: wanted, columns: e, outputs: c.vocabulary, into: out.baseAddress!, threads: threads)
+            logits = (0..<wanted).map { Array(out[($0 * c.vocabulary)..<(($0 + 1) * c.vocabulary)]) }
+        }
+        return logits
+    }
+
+    /// Per-pass working memory, sized for the batch.
+    private struct ScratchBuffers {
+        let x, normed, query, key, value, attended, projected, gate, up: UnsafeMutablePointer<Float>
+
+        init(rows: Int, configuration c: Configuration) {
+            x = .allocate(capacity: rows * c.embedding)
+            normed = .allocate(capacity: rows * c.embedding)
+            query = .allocate(capacity: rows * c.embedding)
+            key = .allocate(capacity: rows * c.kvEmbedding)
+            value = .allocate(capacity: rows * c.kvEmbedding)
+            attended = .allocate(capacity: rows * c.embedding)
+            projected = .allocate(capacity: rows * c.embedding)
+            gate = .allocate(capacity: rows * c.feedForward)
+            up = .allocate(capacity: rows * c.feedForward)
+        }
+
+        func deallocate() {
+            for buffer in [x, normed, query, key, value, attended, projected, gate, up] { buffer.deallocate() }
+        }
+    }
+
+    /// One sequence's own key/value memory, for running a model outside the engine's scheduler
+    /// (tools and tests): the whole context in one pool.
+    public struct Cache: @unchecked Sendable {
+        let pool: KVBlockPool
+        var table: [Int] = []
+        public internal(set) var count = 0
+
+        public init(model: LlamaModel) {
+            let c = model.configuration
+            pool = KVBlockPool(blocks: (c.context + KVBlockPool.defaultBlockSize - 1) / KVBlockPool.defaultBlockSize,
+                               layers: c.layers, width: c.kvEmbedding)
+        }
+    }
+
+    /// Runs `tokens` at the cache's next positions and returns the logits after the last one.
+    public func step(_ tokens: [Int], cache: inout Cache, threads: Int = 1) throws(GGUFError) -> [Float] {
+        let c = configuration
+        for token in tokens where !(0..<c.vocabulary).contains(token) {
+            throw GGUFError("token \(token) is outside the vocabulary of \(c.vocabulary)")
+        }
+        guard cache.count + tokens.count <= c.context else {
+            throw GGUFError("the sequence reached the model's context of \(c.context) tokens; shorten the prompt or max_tokens")
+        }
+        while cache.table.count < cache.pool.blocksNeeded(forPositions: cache.count + tokens.count), let block = cache.pool.allocate() {
+            cache.table.append(block)
+        }
+        var batch = Batch(tables: [cache.table])
+        for (offset, token) in tokens.enumerated() {
+            batch.append(token: token, position: cache.count + offset, sequence: 0, wantsLogits: offset == tokens.count - 1)
+        }
+        cache.count += tokens.count
+        return forward(batch, pool: cache.pool, threads: threads).first ?? []
+    }
+
+    public func step(_ token: Int, cache: inout Cache) throws(GGUFError) -> [Float] {
+        try step([token], cache: &cache)
     }
 
     /// Greedy decoding: `maxTokens` tokens after `prompt`, stopping early at `stop` tokens.
-    public func greedy(_ prompt: [Int], maxTokens: Int, stop: Set<Int> = []) throws(GGUFError) -> [Int] {
+    public func greedy(_ prompt: [Int], maxTokens: Int, stop: Set<Int> = [], threads: Int = 1) throws(GGUFError) -> [Int] {
         guard !prompt.isEmpty else { throw GGUFError("the prompt has no tokens") }
         var cache = Cache(model: self)
-        var logits: [Float] = []
-        for token in prompt { logits = try step(token, cache: &cache) }
+        var logits = try step(prompt, cache: &cache, threads: threads)
         var generated: [Int] = []
         while generated.count < maxTokens {
             let next = Self.argmax(logits)
             generated.append(next)
             if stop.contains(next) || generated.count == maxTokens { break }
-            logits = try step(next, cache: &cache)
+            logits = try step([next], cache: &cache, threads: threads)
         }
         return generated
     }
@@ -214,68 +306,46 @@ public final class LlamaModel: Sendable {
         return best
     }
 
-    static func rmsNorm(_ x: [Float], _ weight: [Float], epsilon: Float) -> [Float] {
-        var squares: Float = 0
-        for value in x { squares += value * value }
-        let scale = 1 / (squares / Float(x.count) + epsilon).squareRoot()
-        return x.indices.map { x[$0] * scale * weight[$0] }
+    static func rmsNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, weight: [Float], epsilon: Float, into output: UnsafeMutablePointer<Float>) {
+        for row in 0..<rows {
+            let values = x + row * width, out = output + row * width
+            var squares: Float = 0
+            for i in 0..<width { squares += values[i] * values[i] }
+            let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
+            for i in 0..<width { out[i] = values[i] * scale * weight[i] }
+        }
     }
 
-    /// `weights` (rows × x.count, row-major as ggml stores it) times `x`.
-    static func multiply(_ weights: Weights, _ x: [Float], rows: Int) -> [Float] {
+    static func addBias(_ bias: [Float]?, to vector: UnsafeMutablePointer<Float>) {
+        guard let bias else { return }
+        for i in bias.indices { vector[i] += bias[i] }
+    }
+
+    static func multiply(_ weights: Weights, _ input: UnsafeMutablePointer<Float>, rows: Int, columns: Int, outputs: Int,
+                         into output: UnsafeMutablePointer<Float>, threads: Int) {
         switch weights {
-        case .dense(let matrix): return multiply(matrix, x, rows: rows)
-        case .q8_0(let scales, let quants): return multiplyQ8_0(scales: scales, quants: quants, x, rows: rows)
-        }
-    }
-
-    /// As ggml's `vec_dot_q8_0_q8_0`: `x` quantised per 32-value block, then per block the integer
-    /// dot product times both scales, summed in block order.
-    static func multiplyQ8_0(scales: [Float], quants: [Int8], _ x: [Float], rows: Int) -> [Float] {
-        let blocks = x.count / Q8_0.blockValues
-        var xScales = [Float](repeating: 0, count: blocks)
-        var xQuants = [Int8](repeating: 0, count: x.count)
-        for block in 0..<blocks {
-            let slice = x[(block * Q8_0.blockValues)..<((block + 1) * Q8_0.blockValues)]
-            let scale = (slice.map(abs).max() ?? 0) / 127
-            let inverse: Float = scale == 0 ? 0 : 1 / scale
-            xScales[block] = Float(Float16(scale))
-            for (index, value) in slice.enumerated() { xQuants[block * Q8_0.blockValues + index] = Int8((value * inverse).rounded()) }
-        }
-        return (0..<rows).map { row in
-            var sum: Float = 0
-            for block in 0..<blocks {
-                let weightBase = (row * blocks + block) * Q8_0.blockValues, inputBase = block * Q8_0.blockValues
-                var dot: Int32 = 0
-                for index in 0..<Q8_0.blockValues { dot += Int32(quants[weightBase + index]) * Int32(xQuants[inputBase + index]) }
-                sum += Float(dot) * (scales[row * blocks + block] * xScales[block])
+        case .dense(let matrix):
+            matrix.withUnsafeBufferPointer { m in
+                Kernels.multiply(m.baseAddress!, input, rows: rows, columns: columns, outputs: outputs, into: output, threads: threads)
             }
-            return sum
-        }
-    }
-
-    static func multiply(_ matrix: [Float], _ x: [Float], rows: Int) -> [Float] {
-        let columns = x.count
-        return matrix.withUnsafeBufferPointer { m in
-            x.withUnsafeBufferPointer { v in
-                (0..<rows).map { row in
-                    var sum: Float = 0
-                    let base = row * columns
-                    for column in 0..<columns { sum += m[base + column] * v[column] }
-                    return sum
+        case .q8_0(let scales, let quants):
+            scales.withUnsafeBufferPointer { s in
+                quants.withUnsafeBufferPointer { q in
+                    Kernels.multiplyQ8_0(scales: s.baseAddress!, quants: q.baseAddress!, input, rows: rows, columns: columns,
+                                         outputs: outputs, into: output, threads: threads)
                 }
             }
         }
     }
 
     /// Rotary position embedding of every head in `vector` at `position`.
-    func rotate(_ vector: inout [Float], heads: Int, position: Int) {
+    func rotate(_ vector: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
         let dimension = configuration.headDimension
-        for head in 0..<heads {
-            let base = head * dimension
-            for pair in 0..<(dimension / 2) {
-                let angle = Float(position) * pow(configuration.ropeBase, -2 * Float(pair) / Float(dimension))
-                let (cosine, sine) = (cos(angle), sin(angle))
+        for pair in 0..<(dimension / 2) {
+            let angle = Float(position) * inverseFrequencies[pair]
+            let (cosine, sine) = (cos(angle), sin(angle))
+            for head in 0..<heads {
+                let base = head * dimension
                 let (first, second) = configuration.rotatesHalves ? (base + pair, base + pair + dimension / 2) : (base + 2 * pair, base + 2 * pair + 1)
                 let (a, b) = (vector[first], vector[second])
                 vector[first] = a * cosine - b * sine

@@ -85,7 +85,7 @@ public struct SentencePieceTokenizer: Sendable {
 
     /// The text of `tokens`: byte tokens joined back into UTF-8, "▁" as spaces, control tokens
     /// left out; with `stripLeadingSpace`, the space the encoder put in front is dropped.
-    public func decode(_ tokens: [Int], stripLeadingSpace: Bool = true) -> String {
+    public func decode(_ tokens: [Int], stripLeadingSpace: Bool) -> String {
         var bytes: [UInt8] = []
         for token in tokens where token >= 0 && token < pieces.count {
             switch types[token] {

@@ -16,6 +16,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try TinyModel().writer().write(to: dir + "/tiny.gguf")
         let server = try EngineServer(file: try GGUFFile(path: dir + "/tiny.gguf"), modelName: "tiny")
+        defer { server.engine.stop() }
         try await server.application(host: "127.0.0.1", port: 0, logger: Logger(label: "test"), onRunning: { _ in }).test(.live) { client in
             try await body(client, server)
         }
@@ -81,7 +82,9 @@ import Testing
             _ = try await SimulatorTests.post(client, "/v1/chat/completions", Self.chat("hello", #","ignore_eos":true"#))
             let page = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(page.contains("lumen_engine_requests_total 1\n") && page.contains("lumen_engine_generated_tokens_total 12\n"), "\(page)")
-            #expect(page.contains("lumen_engine_requests_running 0\n") && page.contains("lumen_engine_kv_cache_tokens 0\n"))
+            #expect(page.contains("lumen_engine_requests_running 0\n") && page.contains("lumen_engine_requests_waiting 0\n"))
+            // The prompt's whole blocks stay in the prefix cache.
+            #expect(page.contains("lumen_engine_kv_cache_tokens 16\n") && page.contains("lumen_engine_prefix_cache_hit_tokens_total 0\n"), "\(page)")
         }
         let stats = EngineStats()
         #expect(stats.stalledSeconds == nil)

@@ -34,7 +34,7 @@ public struct EngineCommand: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve an OpenAI-compatible API.",
-        discussion: "With --model FILE.gguf it runs that llama-family model (llama, qwen2; F32, F16, Q8_0 weights) on the CPU, one sequence at a time in this version. With --simulate it serves deterministic text with scripted timing and faults: the upstream of Lumen's tests and benchmarks. The text is a pure function of the conversation, and a partial assistant message sent with continue_final_message: true (add_generation_prompt: false) is continued exactly where it stops."
+        discussion: "With --model FILE.gguf it runs that llama-family model (llama, qwen2; F32, F16, Q8_0 weights) on the CPU with continuous batching, a prefix cache and, with --draft-model or --prompt-lookup, speculative decoding. With --simulate it serves deterministic text with scripted timing and faults: the upstream of Lumen's tests and benchmarks. The text is a pure function of the conversation, and a partial assistant message sent with continue_final_message: true (add_generation_prompt: false) is continued exactly where it stops."
     )
 
     @Flag(help: "Serve the simulator instead of a model.")
@@ -45,6 +45,20 @@ struct Serve: AsyncParsableCommand {
     var chatTemplate: String?
     @Option(help: "Seconds without a new token, while a request runs, after which /health reports the engine wedged.")
     var wedgeTimeout = 60.0
+    @Option(help: "Threads for the model's arithmetic (default: every core).")
+    var threads: Int?
+    @Option(help: "Tokens one forward pass may carry: running sequences' next tokens, then chunks of new prompts.")
+    var maxBatchTokens = 512
+    @Option(help: "Key/value positions the cache holds across all sequences (default: 16 contexts, within 1 GiB).")
+    var kvCacheTokens: Int?
+    @Flag(help: "Compute every prompt in full instead of reusing cached prefixes.")
+    var noPrefixCache = false
+    @Option(help: ArgumentHelp("A smaller GGUF model with the same vocabulary that proposes tokens for the model to verify.", valueName: "file"))
+    var draftModel: String?
+    @Flag(help: "Propose tokens by finding the last few tokens earlier in the sequence (speculative decoding without a draft model).")
+    var promptLookup = false
+    @Option(help: "Tokens proposed per step by --draft-model or --prompt-lookup.")
+    var speculativeTokens = 4
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one; the chosen port is printed).")
@@ -55,7 +69,7 @@ struct Serve: AsyncParsableCommand {
     var ttft = "20ms"
     @Option(help: "Time between tokens, e.g. 5ms.")
     var itl = "5ms"
-    @Option(help: "Requests served at once; more wait in a queue.")
+    @Option(help: "Requests served at once (sequences generated together, for a model); more wait in a queue.")
     var maxConcurrency = 64
     @Option(help: "Break each stream after N tokens, as --fault says.")
     var failAfter: Int?
@@ -93,6 +107,10 @@ struct Serve: AsyncParsableCommand {
         }
         guard (0...1).contains(errorRate) else { throw ValidationError("--error-rate is a share from 0 to 1.") }
         guard maxConcurrency >= 1 else { throw ValidationError("--max-concurrency must be at least 1.") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        guard maxBatchTokens >= 1, speculativeTokens >= 1 else { throw ValidationError("--max-batch-tokens and --speculative-tokens must be at least 1.") }
+        if let kvCacheTokens, kvCacheTokens < 16 { throw ValidationError("--kv-cache-tokens must be at least 16.") }
+        guard draftModel == nil || !promptLookup else { throw ValidationError("Give --draft-model or --prompt-lookup, not both.") }
         if let status, !(100...599).contains(status) { throw ValidationError("--status must be an HTTP status code.") }
         if let failAfter, failAfter < 0 { throw ValidationError("--fail-after must be 0 or more.") }
         if let stallAfter, stallAfter < 0 { throw ValidationError("--stall-after must be 0 or more.") }
@@ -143,7 +161,16 @@ struct Serve: AsyncParsableCommand {
         do {
             let file = try GGUFFile(path: path)
             let name = modelName ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-            server = try EngineServer(file: file, modelName: name, template: chatTemplate.flatMap(ChatTemplate.init(rawValue:)))
+            var options = EngineOptions()
+            options.threads = threads ?? options.threads
+            options.maxBatchTokens = maxBatchTokens
+            options.maxRunning = maxConcurrency
+            options.kvCacheTokens = kvCacheTokens
+            options.prefixCaching = !noPrefixCache
+            options.promptLookup = promptLookup
+            options.speculativeTokens = speculativeTokens
+            server = try EngineServer(file: file, modelName: name, template: chatTemplate.flatMap(ChatTemplate.init(rawValue:)),
+                                      draft: try draftModel.map { try GGUFFile(path: $0) }, options: options)
             server.wedgeTimeout = wedgeTimeout
         } catch {
             FileHandle.standardError.write(Data("lumen-engine: \(error)\n".utf8))
@@ -155,6 +182,7 @@ struct Serve: AsyncParsableCommand {
         let app = server.application(host: host, port: port, logger: logger) { port in
             FileHandle.standardOutput.write(Data("lumen-engine serving \(name) on http://\(host):\(port)/v1\n".utf8))
         }
+        defer { server.engine.stop() }
         try await app.runService()
     }
 }

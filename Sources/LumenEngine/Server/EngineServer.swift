@@ -6,9 +6,9 @@ import NIOCore
 import Synchronization
 
 /// lumen-engine's OpenAI-compatible server for a GGUF model: chat and completions, whole or as
-/// SSE, with greedy or seeded sampling, stop strings and `continue_final_message`. This first
-/// version generates one sequence at a time on the reference forward pass; requests wait in a
-/// bounded queue.
+/// SSE, with OpenAI's sampling options, stop strings, log-probabilities, `n` choices and
+/// `continue_final_message`. Generation runs on the `InferenceEngine`'s own thread, batched
+/// continuously with every other request.
 public struct EngineServer: Sendable {
     public let model: LlamaModel
     public let tokenizer: any TextTokenizer
@@ -16,14 +16,26 @@ public struct EngineServer: Sendable {
     public let modelName: String
     let bos: Int?
     let eos: Int
-    private let gate = ConcurrencyGate(limit: 1, maxWaiting: 64)
     private let counter = RequestCounter()
-    let stats = EngineStats()
+    let stats: EngineStats
+    let engine: InferenceEngine
+    /// Requests waiting for a turn beyond this are refused (429) rather than queued.
+    var maxWaiting = 256
     /// A sequence without a new token this long makes `/health` fail: generation is wedged.
     public var wedgeTimeout: Double = 60
 
-    public init(file: GGUFFile, modelName: String, template override: ChatTemplate? = nil) throws {
+    public init(file: GGUFFile, modelName: String, template override: ChatTemplate? = nil, draft: GGUFFile? = nil, options: EngineOptions = EngineOptions()) throws {
         model = try LlamaModel(file: file)
+        var draftModel: LlamaModel?
+        if let draft {
+            draftModel = try LlamaModel(file: draft)
+            guard draftModel?.configuration.vocabulary == model.configuration.vocabulary else {
+                throw GGUFError("the draft model \(draft.path) has a vocabulary of \(draftModel?.configuration.vocabulary ?? 0) tokens and \(file.path) one of "
+                                + "\(model.configuration.vocabulary); a draft model must share its target's tokenizer")
+            }
+        }
+        stats = EngineStats()
+        engine = InferenceEngine(model: model, draftModel: draftModel, options: options, stats: stats)
         tokenizer = try loadTokenizer(gguf: file)
         let declared = file["tokenizer.chat_template"]?.stringValue
         guard let template = override ?? declared.flatMap(ChatTemplate.detect) else {
@@ -48,7 +60,7 @@ public struct EngineServer: Sendable {
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: stats.prometheusText(context: model.configuration.context))))
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: stats.prometheusText())))
         }
         router.get("/v1/models") { _, _ in
             HTTPAnswer.json(.map([.init("object", .string("list")), .init("data", .list([.map([
@@ -67,9 +79,7 @@ public struct EngineServer: Sendable {
     struct Job {
         var prompt: [Int]
         var maxTokens: Int
-        var temperature: Float
-        var topP: Float
-        var seed: UInt64
+        var sampling: SamplingOptions
         var stops: [String]
         var stream: Bool
         var includeUsage: Bool
@@ -104,11 +114,9 @@ public struct EngineServer: Sendable {
         case .list(let list)?: stops = list.compactMap(\.stringValue).filter { !$0.isEmpty }
         default: stops = []
         }
-        return Job(prompt: prompt, maxTokens: min(asked ?? 256, context - prompt.count),
-                   temperature: Float(body["temperature"]?.doubleValue ?? 1), topP: Float(body["top_p"]?.doubleValue ?? 1),
-                   seed: UInt64(truncatingIfNeeded: body["seed"]?.intValue ?? Int.random(in: 0 ... .max)), stops: stops,
-                   stream: body["stream"]?.boolValue ?? false, includeUsage: body["stream_options"]?["include_usage"]?.boolValue ?? false,
-                   ignoreEOS: body["ignore_eos"]?.boolValue ?? false)
+        return Job(prompt: prompt, maxTokens: min(asked ?? context, context - prompt.count), sampling: try SamplingOptions(body: body, chat: chat),
+                   stops: stops, stream: body["stream"]?.boolValue ?? false,
+                   includeUsage: body["stream_options"]?["include_usage"]?.boolValue ?? false, ignoreEOS: body["ignore_eos"]?.boolValue ?? false)
     }
 
     static func int(_ body: JSONValue, _ key: String) throws(OpenAIError) -> Int? {
@@ -135,75 +143,122 @@ public struct EngineServer: Sendable {
         return tokens
     }
 
-    /// The next token: the most likely at temperature 0, else drawn from the top-p share of the
-    /// softened distribution.
-    static func sample(_ logits: [Float], temperature: Float, topP: Float, random: inout SplitMix64) -> Int {
-        guard temperature > 0 else { return LlamaModel.argmax(logits) }
-        let largest = logits.max() ?? 0
-        var weights = logits.map { exp(($0 - largest) / temperature) }
-        let total = weights.reduce(0, +)
-        for index in weights.indices { weights[index] /= total }
-        let order = weights.indices.sorted { weights[$0] > weights[$1] }
-        var kept: [Int] = []
-        var mass: Float = 0
-        for index in order {
-            kept.append(index)
-            mass += weights[index]
-            if mass >= topP { break }
+    /// Submits one sequence per choice; a request the cache could never hold is refused whole.
+    func submit(_ job: Job) throws(OpenAIError) -> [GenerationHandle] {
+        guard stats.waiting.load(ordering: .relaxed) < maxWaiting else {
+            throw .rateLimited("lumen-engine has \(maxWaiting) requests waiting; retry shortly or add replicas", retryAfter: 1)
         }
-        var draw = random.nextFloat(in: 0...1) * mass
-        for index in kept {
-            draw -= weights[index]
-            if draw <= 0 { return index }
+        let seed = job.sampling.seed ?? UInt64.random(in: 0 ... .max)
+        var handles: [GenerationHandle] = []
+        for choice in 0..<job.sampling.n {
+            let request = GenerationRequest(prompt: job.prompt, maxTokens: job.maxTokens, sampling: job.sampling, seed: seed &+ UInt64(choice),
+                                            stopTokens: job.ignoreEOS ? [] : [eos], topLogprobs: job.sampling.logprobs ? job.sampling.topLogprobs : nil)
+            do {
+                handles.append(try engine.submit(request))
+            } catch {
+                for handle in handles { handle.cancel() }
+                throw .invalidRequest(error.description, param: "max_tokens", code: "kv_cache_exceeded")
+            }
         }
-        return kept.last ?? 0
+        return handles
     }
 
-    /// Runs `job`, passing each new piece of text to `emit`; returns the finish reason and the token count.
-    func run(_ job: Job, emit: (String) async throws -> Void) async throws -> (finish: String, tokens: Int) {
-        stats.requests.add(1, ordering: .relaxed)
-        stats.running.add(1, ordering: .relaxed)
-        stats.progressed()
-        defer {
-            stats.running.subtract(1, ordering: .relaxed)
-            stats.cacheTokens.store(0, ordering: .relaxed)
-        }
-        return try await generate(job, emit: emit)
-    }
-
-    private func generate(_ job: Job, emit: (String) async throws -> Void) async throws -> (finish: String, tokens: Int) {
-        var cache = LlamaModel.Cache(model: model)
-        var logits: [Float] = []
-        for token in job.prompt { logits = try model.step(token, cache: &cache) }
-        stats.promptTokens.add(job.prompt.count, ordering: .relaxed)
-        var random = SplitMix64(seed: job.seed)
-        var generated: [Int] = []
+    /// A choice's output so far: tokens become text once a character is whole and no stop string
+    /// could still begin in it.
+    struct ChoiceText {
+        let tokenizer: any TextTokenizer
+        let stops: [String]
+        var tokens: [Int] = []
         var sent = ""
-        let holdBack = max(0, (job.stops.map(\.count).max() ?? 0) - 1)
-        while generated.count < job.maxTokens {
-            let next = Self.sample(logits, temperature: job.temperature, topP: job.topP, random: &random)
-            if next == eos && !job.ignoreEOS { break }
-            generated.append(next)
-            stats.generatedTokens.add(1, ordering: .relaxed)
-            stats.cacheTokens.store(cache.count, ordering: .relaxed)
-            stats.progressed()
-            let text = tokenizer.decode(generated)
-            if let stop = job.stops.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
-                let kept = String(text[..<stop.lowerBound])
-                if kept.count > sent.count { try await emit(String(kept.dropFirst(sent.count))) }
-                return ("stop", generated.count)
+        var logprobs: [TokenLogprobs] = []
+        var unsentLogprobs: [TokenLogprobs] = []
+        var finish: String?
+        var cachedTokens = 0
+
+        /// Text ready to send after `token`; sets `finish` at a stop string.
+        mutating func add(_ token: Int, _ tokenLogprobs: TokenLogprobs?) -> String? {
+            tokens.append(token)
+            if let tokenLogprobs {
+                logprobs.append(tokenLogprobs)
+                unsentLogprobs.append(tokenLogprobs)
             }
-            // Hold back an unfinished UTF-8 character, and what could still become a stop string.
-            if !text.hasSuffix("\u{FFFD}") && text.count - holdBack > sent.count {
-                let ready = String(text.prefix(text.count - holdBack))
-                try await emit(String(ready.dropFirst(sent.count)))
-                sent = ready
+            let text = tokenizer.decode(tokens)
+            if let stop = stops.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+                finish = "stop"
+                return take(String(text[..<stop.lowerBound]))
             }
-            if generated.count < job.maxTokens { logits = try model.step(next, cache: &cache) }
+            let holdBack = max(0, (stops.map(\.count).max() ?? 0) - 1)
+            guard !text.hasSuffix("\u{FFFD}"), text.count - holdBack > sent.count else { return nil }
+            return take(String(text.prefix(text.count - holdBack)))
         }
-        let text = tokenizer.decode(generated)
-        if text.count > sent.count { try await emit(String(text.dropFirst(sent.count))) }
-        return (generated.count < job.maxTokens ? "stop" : "length", generated.count)
+
+        /// What is left once generation ends.
+        mutating func flush() -> String? { take(tokenizer.decode(tokens)) }
+
+        private mutating func take(_ ready: String) -> String? {
+            guard ready.count > sent.count else { return nil }
+            let new = String(ready.dropFirst(sent.count))
+            sent = ready
+            return new
+        }
+    }
+
+    /// Runs every choice side by side, passing each piece of text, and then each finish reason, to
+    /// `emit` with the choice's index; returns the choices in order.
+    func runAll(_ handles: [GenerationHandle], stops: [String],
+                emit: @escaping @Sendable (Int, inout ChoiceText, String?, String?, GenerationHandle?) -> Void) async throws -> [ChoiceText] {
+        try await withThrowingTaskGroup(of: (Int, ChoiceText).self) { group in
+            for (index, handle) in handles.enumerated() {
+                group.addTask {
+                    var done = try await run(handle, stops: stops) { choice, text in emit(index, &choice, text, nil, handle) }
+                    emit(index, &done, nil, done.finish, nil)
+                    return (index, done)
+                }
+            }
+            var choices: [(Int, ChoiceText)] = []
+            for try await result in group { choices.append(result) }
+            return choices.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+
+    /// Runs one choice, passing each piece of text (with its tokens' log-probabilities) to `emit`.
+    /// The token that completed a piece counts as taken when whoever sends the piece calls the
+    /// handle's `consumed()`; tokens still held back count as taken at once.
+    func run(_ handle: GenerationHandle, stops: [String], emit: (inout ChoiceText, String) async throws -> Void) async throws -> ChoiceText {
+        var choice = ChoiceText(tokenizer: tokenizer, stops: stops)
+        defer { handle.cancel() }
+        for try await event in handle.events {
+            switch event {
+            case .started(let cached): choice.cachedTokens = cached
+            case .token(let token, let logprobs):
+                if let text = choice.add(token, logprobs) { try await emit(&choice, text) } else { handle.consumed() }
+                if choice.finish != nil { return choice }
+            case .finished(let reason):
+                if let text = choice.flush() { try await emit(&choice, text) }
+                choice.finish = reason
+                return choice
+            }
+        }
+        throw CancellationError()
+    }
+
+    /// Log-probabilities as the chat API shows them (`content`) or as completions do.
+    func logprobsJSON(_ entries: [TokenLogprobs], chat: Bool) -> JSONValue {
+        func piece(_ token: Int) -> String { tokenizer.decode([token]) }
+        func number(_ value: Float) -> JSONValue { .number(String(Double(value))) }
+        if chat {
+            return .map([.init("content", .list(entries.map { entry in
+                .map([.init("token", .string(piece(entry.token))), .init("logprob", number(entry.logprob)),
+                      .init("bytes", .list(Array(piece(entry.token).utf8).map { .number(String($0)) })),
+                      .init("top_logprobs", .list(entry.top.map { alternative in
+                          .map([.init("token", .string(piece(alternative.token))), .init("logprob", number(alternative.logprob)),
+                                .init("bytes", .list(Array(piece(alternative.token).utf8).map { .number(String($0)) }))])
+                      }))])
+            }))])
+        }
+        return .map([.init("tokens", .list(entries.map { .string(piece($0.token)) })),
+                     .init("token_logprobs", .list(entries.map { number($0.logprob) })),
+                     .init("top_logprobs", .list(entries.map { entry in .map(entry.top.map { .init(piece($0.token), number($0.logprob)) }) }))])
     }
 
     private func generate(_ request: Request, chat: Bool) async -> Response {
@@ -215,73 +270,89 @@ public struct EngineServer: Sendable {
             return HTTPAnswer.error(.tooLarge(limit: 16 << 20))
         }
         let job: Job
+        let handles: [GenerationHandle]
         do {
             job = try self.job(try JSONValue.requestBody(buffer), chat: chat)
+            handles = try submit(job)
         } catch {
             return HTTPAnswer.error(error)
         }
         let id = (chat ? "chatcmpl-" : "cmpl-") + counter.next()
         let created = Int(Date().timeIntervalSince1970)
-        @Sendable func chunk(_ text: String?, finish: String?) -> JSONValue {
-            let choice: JSONValue = chat
-                ? .map([.init("index", .number("0")), .init("delta", text.map { .map([.init("content", .string($0))]) } ?? .map([])),
-                        .init("finish_reason", finish.map(JSONValue.string) ?? .null)])
-                : .map([.init("index", .number("0")), .init("text", .string(text ?? "")), .init("finish_reason", finish.map(JSONValue.string) ?? .null)])
-            return .map([.init("id", .string(id)), .init("object", .string(chat ? "chat.completion.chunk" : "text_completion")),
-                         .init("created", .number(String(created))), .init("model", .string(modelName)), .init("choices", .list([choice]))])
+        let object = chat ? (job.stream ? "chat.completion.chunk" : "chat.completion") : "text_completion"
+        @Sendable func envelope(_ choices: [JSONValue]) -> JSONValue {
+            .map([.init("id", .string(id)), .init("object", .string(object)), .init("created", .number(String(created))),
+                  .init("model", .string(modelName)), .init("choices", .list(choices))])
         }
-        @Sendable func usage(_ completion: Int) -> JSONValue {
-            .map([.init("prompt_tokens", .number(String(job.prompt.count))), .init("completion_tokens", .number(String(completion))),
-                  .init("total_tokens", .number(String(job.prompt.count + completion)))])
+        @Sendable func usage(_ choices: [ChoiceText]) -> JSONValue {
+            let completion = choices.reduce(0) { $0 + $1.tokens.count }
+            return .map([.init("prompt_tokens", .number(String(job.prompt.count))), .init("completion_tokens", .number(String(completion))),
+                         .init("total_tokens", .number(String(job.prompt.count + completion))),
+                         .init("prompt_tokens_details", .map([.init("cached_tokens", .number(String(choices.first?.cachedTokens ?? 0)))]))])
+        }
+        let logprobs = job.sampling.logprobs
+        @Sendable func choiceJSON(_ index: Int, text: String?, finish: String?, logprobEntries: [TokenLogprobs], whole: Bool) -> JSONValue {
+            var fields: [JSONValue.Entry] = [.init("index", .number(String(index)))]
+            if chat {
+                let content: [JSONValue.Entry] = (whole ? [.init("role", .string("assistant"))] : []) + (text.map { [.init("content", .string($0))] } ?? [])
+                fields.append(.init(whole ? "message" : "delta", .map(content)))
+            } else {
+                fields.append(.init("text", .string(text ?? "")))
+            }
+            if logprobs { fields.append(.init("logprobs", logprobEntries.isEmpty && !whole ? .null : logprobsJSON(logprobEntries, chat: chat))) }
+            fields.append(.init("finish_reason", finish.map(JSONValue.string) ?? .null))
+            return .map(fields)
         }
         if job.stream {
-            // The turn is taken inside the body: a body that never runs (the client left first) holds nothing.
             return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: ResponseBody { writer in
-                stats.waiting.add(1, ordering: .relaxed)
-                let admitted = await gate.acquire()
-                stats.waiting.subtract(1, ordering: .relaxed)
-                guard admitted else {
-                    try await writer.write(SSE.event(OpenAIError.rateLimited("lumen-engine's queue is full", retryAfter: 1).body.json(pretty: false)))
-                    try await writer.finish(nil)
-                    return
-                }
-                defer { Task { await gate.release() } }
+                defer { for handle in handles { handle.cancel() } }
+                // Choices run side by side; their events reach the client through one writer.
+                // A piece's token counts as taken once it is written, so a slow client slows only its sequences.
+                let (events, sink) = AsyncStream<(JSONValue, GenerationHandle?)>.makeStream()
                 if chat {
-                    let role = chunk(nil, finish: nil).setting("choices", .list([.map([.init("index", .number("0")),
-                        .init("delta", .map([.init("role", .string("assistant")), .init("content", .string(""))])), .init("finish_reason", .null)])]))
-                    try await writer.write(SSE.event(role.json(pretty: false)))
+                    for index in handles.indices {
+                        let role: JSONValue = .map([.init("index", .number(String(index))),
+                                                    .init("delta", .map([.init("role", .string("assistant")), .init("content", .string(""))])),
+                                                    .init("finish_reason", .null)])
+                        sink.yield((envelope([role]), nil))
+                    }
+                }
+                let results = Task {
+                    try await runAll(handles, stops: job.stops) { index, choice, text, finish, handle in
+                        sink.yield((envelope([choiceJSON(index, text: text, finish: finish, logprobEntries: choice.unsentLogprobs, whole: false)]), handle))
+                        choice.unsentLogprobs = []
+                    }
+                }
+                Task {
+                    _ = await results.result
+                    sink.finish()
                 }
                 do {
-                    let (finish, tokens) = try await run(job) { text in try await writer.write(SSE.event(chunk(text, finish: nil).json(pretty: false))) }
-                    try await writer.write(SSE.event(chunk(nil, finish: finish).json(pretty: false)))
-                    if job.includeUsage {
-                        let last = chunk(nil, finish: nil).setting("choices", .list([])).setting("usage", usage(tokens))
-                        try await writer.write(SSE.event(last.json(pretty: false)))
+                    for await (event, handle) in events {
+                        try await writer.write(SSE.event(event.json(pretty: false)))
+                        handle?.consumed()
                     }
-                } catch let error as GGUFError {
-                    try await writer.write(SSE.event(OpenAIError.server("\(error)").body.json(pretty: false)))
+                } catch {
+                    results.cancel()
+                    throw error
+                }
+                let choices = try await results.value
+                if job.includeUsage {
+                    try await writer.write(SSE.event(envelope([]).setting("usage", usage(choices)).json(pretty: false)))
                 }
                 try await writer.write(SSE.event(SSE.done))
                 try await writer.finish(nil)
             })
         }
-        stats.waiting.add(1, ordering: .relaxed)
-        let admitted = await gate.acquire()
-        stats.waiting.subtract(1, ordering: .relaxed)
-        guard admitted else { return HTTPAnswer.error(.rateLimited("lumen-engine's queue is full", retryAfter: 1)) }
-        defer { Task { await gate.release() } }
-        var text = ""
         do {
-            let (finish, tokens) = try await run(job) { text += $0 }
-            let choice: JSONValue = chat
-                ? .map([.init("index", .number("0")), .init("message", .map([.init("role", .string("assistant")), .init("content", .string(text))])),
-                        .init("finish_reason", .string(finish))])
-                : .map([.init("index", .number("0")), .init("text", .string(text)), .init("finish_reason", .string(finish))])
-            return HTTPAnswer.json(.map([.init("id", .string(id)), .init("object", .string(chat ? "chat.completion" : "text_completion")),
-                                   .init("created", .number(String(created))), .init("model", .string(modelName)),
-                                   .init("choices", .list([choice])), .init("usage", usage(tokens))]))
+            let choices = try await runAll(handles, stops: job.stops) { _, _, _, _, handle in handle?.consumed() }
+            let json = choices.enumerated().map { index, choice in
+                choiceJSON(index, text: choice.sent, finish: choice.finish, logprobEntries: choice.logprobs, whole: true)
+            }
+            return HTTPAnswer.json(envelope(json).setting("usage", usage(choices)))
         } catch {
-            return HTTPAnswer.error(.server("generation failed: \(error)"))
+            for handle in handles { handle.cancel() }
+            return HTTPAnswer.error(.server("generation failed: \(error); retry the request"))
         }
     }
 }

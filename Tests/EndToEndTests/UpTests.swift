@@ -26,11 +26,12 @@ import Testing
             }
             let agents = children(of: up.process.processIdentifier)
             #expect(agents.count == 1, "lumenctl up starts the agent only; the agent starts the replicas")
-            // up printed the endpoint only once the warm replica of sim-small was ready: its guard and worker run.
+            // up printed the endpoint only once the warm replicas (sim-small's and tiny-llama's on lumen-engine) were ready.
             #expect(up.output.contains { $0.contains("Replica sim-small-0 is ready") }, "\(up.output)")
+            #expect(up.output.contains { $0.contains("Replica tiny-llama-0 is ready") }, "\(up.output)")
             let guards = agents.flatMap(children(of:))
             let workers = guards.flatMap(children(of:))
-            #expect(guards.count == 1 && workers.count == 1, "one warm replica: \(guards) \(workers)")
+            #expect(guards.count == 2 && workers.count == 2, "two warm replicas: \(guards) \(workers)")
             let replicas = try LumenctlProcess(["get", "replicas"], home: dir + "/home", scratch: dir, environment: [:])
             try replicas.start()
             let listed = replicas.wait()
@@ -39,6 +40,10 @@ import Testing
             let answer = try await send(chatRequest(port: port, key: key, body: chatBody))
             #expect(answer.status == 200, "\(answer.body)")
             #expect(answer.headers.first(name: "x-lumen-model") == "sim-small")
+            // The quickstart's real model, pinned: its tokens come from lumen-engine's forward pass.
+            let pinned = try await send(chatRequest(port: port, key: key, body: #"{"model":"tiny-llama","max_tokens":8,"messages":[{"role":"user","content":"hello"}]}"#))
+            #expect(pinned.status == 200 && pinned.headers.first(name: "x-lumen-model") == "tiny-llama", "\(pinned.body)")
+            #expect(pinned.body.contains("\"completion_tokens\"") && pinned.body.contains("\"cached_tokens\""), "\(pinned.body)")
 
             let chat = try LumenctlProcess(["chat", "--endpoint", "http://127.0.0.1:\(port)/v1", "Tell me about gateways"],
                                            home: dir + "/home", scratch: dir, environment: ["LUMEN_API_KEY": key])

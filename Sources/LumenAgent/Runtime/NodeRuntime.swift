@@ -519,8 +519,16 @@ final class NodeRuntime: Service, Sendable {
             return "exec " + ([engine, "serve", "--simulate", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
                 .map(ShellQuote.quote).joined(separator: " ")
         case .builtin:
-            return "exec " + ([engine, "serve", "--model", deployment.model ?? "", "--host", "127.0.0.1", "--port", String(port), "--model-name", model] + args)
-                .map(ShellQuote.quote).joined(separator: " ")
+            var features: [String] = deployment.prefixCaching == false ? ["--no-prefix-cache"] : []
+            if let speculative = deployment.speculative {
+                switch speculative.method {
+                case .ngram: features += ["--prompt-lookup"]
+                case .draft: features += ["--draft-model", speculative.draftModel ?? ""]
+                }
+                features += ["--speculative-tokens", String(speculative.tokens)]
+            }
+            return "exec " + ([engine, "serve", "--model", deployment.model ?? "", "--host", "127.0.0.1", "--port", String(port), "--model-name", model]
+                              + features + args).map(ShellQuote.quote).joined(separator: " ")
         case .process, nil:
             return (deployment.command ?? "")
                 .replacingOccurrences(of: "{port}", with: String(port))

@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(help: "Serve the simulator instead of a model.")
     var simulate = false
-    @Option(help: ArgumentHelp("The GGUF model file to serve.", valueName: "file"))
+    @Option(help: ArgumentHelp("The GGUF model file to serve; tiny:llama or tiny:qwen2 serves a small seeded model lumen-engine makes (random weights, a real tokenizer), to try Lumen without downloading one.", valueName: "file"))
     var model: String?
     @Option(help: ArgumentHelp("The chat format, when the model's own template is not one lumen-engine recognises: llama3, chatml or mistral.", valueName: "name"))
     var chatTemplate: String?
@@ -155,11 +155,28 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
     }
 
+    /// The file for `--model`: `tiny:ARCHITECTURE` is written to a temporary file first.
+    static func materialise(_ path: String) throws -> String {
+        guard path.hasPrefix("tiny:") else { return path }
+        let name = String(path.dropFirst(5))
+        guard let architecture = TinyModel.Architecture(rawValue: name) else {
+            throw GGUFError("--model \(path) names no small model; use tiny:llama or tiny:qwen2, or a GGUF file")
+        }
+        var tiny = TinyModel()
+        tiny.architecture = architecture
+        let file = NSTemporaryDirectory() + "lumen-engine-tiny-\(name)-\(getpid()).gguf"
+        try tiny.writer().write(to: file)
+        return file
+    }
+
     /// Runs a GGUF model; a file it cannot run is reported (exit 1) before anything listens.
     func serveModel(_ path: String) async throws {
         var server: EngineServer
         do {
-            let file = try GGUFFile(path: path)
+            let materialised = try Self.materialise(path)
+            // A written tiny model is read into memory at once; its file is not needed after.
+            defer { if materialised != path { try? FileManager.default.removeItem(atPath: materialised) } }
+            let file = try GGUFFile(path: materialised)
             let name = modelName ?? ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             var options = EngineOptions()
             options.threads = threads ?? options.threads

@@ -113,10 +113,11 @@ enum Kernels {
                 for t in 0..<rows {
                     var sum: Float = 0
                     for block in 0..<blocks {
-                        let a = UnsafeRawPointer(quants + (r * blocks + block) * Q8_0.blockValues).loadUnaligned(as: SIMD32<Int8>.self)
-                        let b = UnsafeRawPointer(inputQuants + t * columns + block * Q8_0.blockValues).loadUnaligned(as: SIMD32<Int8>.self)
-                        let products = SIMD32<Int16>(truncatingIfNeeded: a) &* SIMD32<Int16>(truncatingIfNeeded: b)
-                        let dot = SIMD32<Int32>(truncatingIfNeeded: products).wrappedSum()
+                        let a = quants + (r * blocks + block) * Q8_0.blockValues
+                        let b = inputQuants + t * columns + block * Q8_0.blockValues
+                        // A plain loop the compiler vectorises (generic SIMD conversions do not).
+                        var dot: Int32 = 0
+                        for index in 0..<Q8_0.blockValues { dot &+= Int32(a[index]) &* Int32(b[index]) }
                         sum += Float(dot) * (scales[r * blocks + block] * inputScales[t * blocks + block])
                     }
                     output[t * outputs + r] = sum

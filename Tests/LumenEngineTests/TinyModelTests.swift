@@ -26,6 +26,21 @@ import Testing
             model.seed = 2
             #expect(try model.writer().encoded() != (try Data(contentsOf: URL(fileURLWithPath: dir + "/tiny.gguf"))))
 
+            // A shallower model of the same seed is the deeper one's first layers: the draft-model pairing.
+            var shallow = TinyModel()
+            shallow.layers = 1
+            try shallow.writer().write(to: dir + "/shallow.gguf")
+            var deep = TinyModel()
+            deep.layers = 3
+            deep.laterLayerScale = 0.1
+            try deep.writer().write(to: dir + "/deep.gguf")
+            let (one, three) = (try GGUFFile(path: dir + "/shallow.gguf"), try GGUFFile(path: dir + "/deep.gguf"))
+            for name in ["token_embd.weight", "blk.0.attn_q.weight", "blk.0.ffn_down.weight", "output.weight"] {
+                #expect(try one.floats(name) == (try three.floats(name)), "\(name)")
+            }
+            let quiet = try three.floats("blk.2.ffn_down.weight").map(abs).max() ?? 1
+            #expect(quiet <= 0.1 / Float(128).squareRoot() && quiet > 0)
+
             var qwen = TinyModel()
             qwen.architecture = .qwen2
             try qwen.writer().write(to: dir + "/qwen.gguf")

@@ -49,8 +49,10 @@ struct TinyModelCommand: ParsableCommand {
     var embedding = 64
     @Option(help: "Transformer blocks.")
     var layers = 2
-    @Option(help: "The weights' seed.")
+    @Option(help: "The weights' seed. Models with the same seed share the tensors they both have.")
     var seed: UInt64 = 1
+    @Option(help: "Scale of what blocks after the first add to the residual stream; below 1 a --layers 1 model of the same seed drafts well for this one.")
+    var laterLayerScale: Float = 1
 
     func validate() throws {
         guard TinyModel.Architecture(rawValue: architecture) != nil else { throw ValidationError("--architecture takes llama or qwen2.") }
@@ -70,6 +72,7 @@ struct TinyModelCommand: ParsableCommand {
         model.feedForward = embedding * 2
         model.layers = layers
         model.seed = seed
+        model.laterLayerScale = laterLayerScale
         try model.writer().write(to: output)
         print("wrote \(output)")
     }

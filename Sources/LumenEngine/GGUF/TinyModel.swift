@@ -20,6 +20,9 @@ public struct TinyModel: Sendable {
     /// How the weight matrices are stored (norms and biases stay F32, as llama.cpp's converters keep them).
     public var weightType = TensorType.f32
     public var seed: UInt64 = 1
+    /// Scales what blocks after the first add to the residual stream: below 1, the model stays
+    /// close to its own first layer, so a 1-layer model of the same seed drafts for it well.
+    public var laterLayerScale: Float = 1
 
     public init() {}
 
@@ -69,7 +72,6 @@ public struct TinyModel: Sendable {
         let vocab = vocabulary.pieces.count
         let headDimension = embedding / heads
         let kvEmbedding = headDimension * kvHeads
-        var random = SplitMix64(seed: seed)
         var writer = GGUFWriter()
         let arch = architecture.rawValue
         writer.set("general.architecture", .string(arch))
@@ -98,14 +100,21 @@ public struct TinyModel: Sendable {
             "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
             + "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}"))
 
-        func matrix(_ name: String, columns: Int, rows: Int) -> GGUFWriter.Tensor {
+        // Each tensor draws from its own stream, keyed by its name: models with the same seed and
+        // shape share every tensor they both have (a 1-layer model is the first layer of an 8-layer one).
+        func stream(_ name: String) -> SplitMix64 {
+            SplitMix64(seed: name.utf8.reduce(seed ^ 0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
+        }
+        func matrix(_ name: String, columns: Int, rows: Int, scale: Float = 1) -> GGUFWriter.Tensor {
             // Uniform in ±1/sqrt(columns): activations keep their scale through the layers.
-            let bound = 1 / Float(columns).squareRoot()
+            let bound = scale / Float(columns).squareRoot()
+            var random = stream(name)
             let values = (0..<(columns * rows)).map { _ in random.nextFloat(in: -bound...bound) }
             return .init(name: name, dimensions: [columns, rows], type: weightType, values: values)
         }
         func vector(_ name: String, _ count: Int, _ value: (inout SplitMix64) -> Float) -> GGUFWriter.Tensor {
-            .init(name: name, dimensions: [count], type: .f32, values: (0..<count).map { _ in value(&random) })
+            var random = stream(name)
+            return .init(name: name, dimensions: [count], type: .f32, values: (0..<count).map { _ in value(&random) })
         }
         writer.tensors.append(matrix("token_embd.weight", columns: embedding, rows: vocab))
         for layer in 0..<layers {
@@ -119,11 +128,13 @@ public struct TinyModel: Sendable {
                 writer.tensors.append(vector(block + "attn_k.bias", kvEmbedding) { $0.nextFloat(in: -0.1...0.1) })
                 writer.tensors.append(vector(block + "attn_v.bias", kvEmbedding) { $0.nextFloat(in: -0.1...0.1) })
             }
-            writer.tensors.append(matrix(block + "attn_output.weight", columns: embedding, rows: embedding))
+            // What a block adds to the residual stream; `laterLayerScale` quiets the blocks after the first.
+            let residualScale = layer == 0 ? 1 : laterLayerScale
+            writer.tensors.append(matrix(block + "attn_output.weight", columns: embedding, rows: embedding, scale: residualScale))
             writer.tensors.append(vector(block + "ffn_norm.weight", embedding) { $0.nextFloat(in: 0.8...1.2) })
             writer.tensors.append(matrix(block + "ffn_gate.weight", columns: embedding, rows: feedForward))
             writer.tensors.append(matrix(block + "ffn_up.weight", columns: embedding, rows: feedForward))
-            writer.tensors.append(matrix(block + "ffn_down.weight", columns: feedForward, rows: embedding))
+            writer.tensors.append(matrix(block + "ffn_down.weight", columns: feedForward, rows: embedding, scale: residualScale))
         }
         writer.tensors.append(vector("output_norm.weight", embedding) { $0.nextFloat(in: 0.8...1.2) })
         writer.tensors.append(matrix("output.weight", columns: embedding, rows: vocab))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Compares lumen-engine with llama.cpp on models the project writes: each prompt's tokens and the
+# Compares lumen-engine with llama.cpp on models the project writes (SentencePiece and byte-level BPE
+# vocabularies): each prompt's tokens and the
 # top-1 token at every step of greedy decoding. llama.cpp comes from PyPI's llama-cpp-python, built
 # from source into a virtual environment here (about 10 minutes on 2 cores; not needed by CI).
 # Usage: scripts/llama-reference.sh [STEPS]

@@ -1,4 +1,6 @@
-"""lumen-engine against llama.cpp: tokenization and greedy top-1 tokens, per model and prompt.
+"""lumen-engine against llama.cpp: tokenization and greedy top-1 tokens, per model and prompt, for
+tiny models with a SentencePiece vocabulary and with a byte-level BPE one (llama: Llama 3's
+pre-tokenizer, qwen2: Qwen2's).
 
 Run through scripts/llama-reference.sh, which provides llama-cpp-python and lumen-engine."""
 import json
@@ -14,6 +16,10 @@ PROMPTS = [
     "Hello, world! What is a replica?",
     "café 日本語 🚀 tokens",
     "one two three four five six seven eight nine ten",
+    "I'll say DON'T, we've 12345 apples and 2024-06-01!!!",
+    "line one\n\nline two  \n  indented\tand tabs \r\n",
+    "naïve wörld: ½ + ² = 3.14159? «quoted» — dash",
+    "    leading spaces... and trailing   ",
 ]
 
 
@@ -34,11 +40,11 @@ def main():
     engine, steps = sys.argv[1], int(sys.argv[2])
     failures = 0
     with tempfile.TemporaryDirectory() as scratch:
-        for arch in ["llama", "qwen2"]:
+        for tokenizer, arch in [(tokenizer, arch) for tokenizer in ["spm", "bpe"] for arch in ["llama", "qwen2"]]:
             for kind in ["f32", "f16", "q8_0"]:
-                path = f"{scratch}/{arch}-{kind}.gguf"
-                subprocess.run([engine, "tiny-model", "--output", path, "--architecture", arch, "--type", kind],
-                               check=True, stdout=subprocess.DEVNULL)
+                path = f"{scratch}/{arch}-{tokenizer}-{kind}.gguf"
+                subprocess.run([engine, "tiny-model", "--output", path, "--architecture", arch, "--type", kind,
+                                "--tokenizer", tokenizer], check=True, stdout=subprocess.DEVNULL)
                 same_steps = total_steps = same_prompts = 0
                 first_miss = None
                 for prompt in PROMPTS:
@@ -58,7 +64,7 @@ def main():
                         first_miss = f"{prompt!r} tokens: lumen {ours['prompt_tokens']}, llama.cpp {prompt_tokens}"
                 ok = same_prompts == len(PROMPTS) and same_steps == total_steps
                 failures += not ok
-                print(f"{arch:6} {kind:5} prompts tokenized alike {same_prompts}/{len(PROMPTS)}, "
+                print(f"{arch:6} {tokenizer:4} {kind:5} prompts tokenized alike {same_prompts}/{len(PROMPTS)}, "
                       f"greedy top-1 alike {same_steps}/{total_steps}" + ("" if ok else f"  first difference: {first_miss}"))
     sys.exit(1 if failures else 0)
 

@@ -6,7 +6,7 @@ import LumenAPI
 struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the prompt's tokens and the greedy continuation's tokens and text, as JSON.",
-        discussion: "The prompt is tokenized as llama.cpp does with add_bos (BOS, then the text with a space in front). scripts/llama-reference.sh compares this with llama.cpp."
+        discussion: "The prompt is tokenized as llama.cpp does with add_bos: BOS where the model asks for it (tokenizer.ggml.add_bos_token), then the text (with a space in front for a SentencePiece vocabulary). scripts/llama-reference.sh compares this with llama.cpp."
     )
 
     @Option(help: ArgumentHelp("The GGUF model file.", valueName: "file"))
@@ -20,8 +20,8 @@ struct Generate: ParsableCommand {
         let file = try GGUFFile(path: model)
         let llama = try LlamaModel(file: file)
         let tokenizer = try loadTokenizer(gguf: file)
-        let bos = file["tokenizer.ggml.bos_token_id"]?.intValue ?? 1
-        let tokens = [bos] + tokenizer.encode(prompt, atStart: true)
+        let bos = addsBOSToken(gguf: file) ? [file["tokenizer.ggml.bos_token_id"]?.intValue ?? 1] : []
+        let tokens = bos + tokenizer.encode(prompt, atStart: true)
         let generated = try llama.greedy(tokens, maxTokens: maxTokens)
         let answer: JSONValue = .map([
             .init("prompt_tokens", .list(tokens.map { .number(String($0)) })),
@@ -45,6 +45,8 @@ struct TinyModelCommand: ParsableCommand {
     var architecture = "llama"
     @Option(help: "How the weight matrices are stored: f32, f16 or q8_0.")
     var type = "f32"
+    @Option(help: "The vocabulary: spm (SentencePiece, as Llama 2 and Mistral) or bpe (byte-level BPE, as Llama 3 and Qwen2).")
+    var tokenizer = "spm"
     @Option(help: "Hidden size.")
     var embedding = 64
     @Option(help: "Transformer blocks.")
@@ -57,6 +59,9 @@ struct TinyModelCommand: ParsableCommand {
     func validate() throws {
         guard TinyModel.Architecture(rawValue: architecture) != nil else { throw ValidationError("--architecture takes llama or qwen2.") }
         guard ["f32", "f16", "q8_0"].contains(type) else { throw ValidationError("--type takes f32, f16 or q8_0.") }
+        guard TinyModel.TokenizerKind(rawValue: tokenizer) != nil else {
+            throw ValidationError("--tokenizer takes spm (SentencePiece) or bpe (byte-level BPE), not \(tokenizer).")
+        }
         guard embedding >= 32, embedding % 32 == 0, layers >= 1 else {
             throw ValidationError("--embedding must be a multiple of 32 (32 or more) and --layers at least 1.")
         }
@@ -65,6 +70,7 @@ struct TinyModelCommand: ParsableCommand {
     func run() throws {
         var model = TinyModel()
         model.architecture = TinyModel.Architecture(rawValue: architecture) ?? .llama
+        model.tokenizer = TinyModel.TokenizerKind(rawValue: tokenizer) ?? .sentencePiece
         model.weightType = ["f16": .f16, "q8_0": .q8_0][type] ?? .f32
         model.embedding = embedding
         model.heads = max(1, embedding / 16)

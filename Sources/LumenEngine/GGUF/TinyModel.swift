@@ -8,7 +8,15 @@ public struct TinyModel: Sendable {
         case qwen2
     }
 
+    /// The vocabulary's kind: SentencePiece (`tokenizer.ggml.model: llama`, Mistral's chat format)
+    /// or byte-level BPE (`gpt2`, ChatML), as Llama 3 and Qwen2 models have.
+    public enum TokenizerKind: String, Sendable, CaseIterable {
+        case sentencePiece = "spm"
+        case bpe
+    }
+
     public var architecture = Architecture.llama
+    public var tokenizer = TokenizerKind.sentencePiece
     public var embedding = 64
     public var layers = 2
     public var heads = 4
@@ -68,8 +76,7 @@ public struct TinyModel: Sendable {
 
     /// The model as a GGUF writer, ready to write.
     public func writer() -> GGUFWriter {
-        let vocabulary = Self.vocabulary()
-        let vocab = vocabulary.pieces.count
+        let vocab = tokenizer == .bpe ? Self.bpeVocabulary().pieces.count : Self.vocabulary().pieces.count
         let headDimension = embedding / heads
         let kvEmbedding = headDimension * kvHeads
         var writer = GGUFWriter()
@@ -86,19 +93,7 @@ public struct TinyModel: Sendable {
         writer.set("\(arch).rope.dimension_count", .uint32(UInt32(headDimension)))
         writer.set("\(arch).rope.freq_base", .float32(ropeBase))
         writer.set("\(arch).attention.layer_norm_rms_epsilon", .float32(rmsEpsilon))
-        writer.set("tokenizer.ggml.model", .string("llama"))
-        writer.set("tokenizer.ggml.tokens", .array(.string, vocabulary.pieces.map(GGUFValue.string)))
-        writer.set("tokenizer.ggml.scores", .array(.float32, vocabulary.scores.map(GGUFValue.float32)))
-        writer.set("tokenizer.ggml.token_type", .array(.int32, vocabulary.types.map { .int32($0.rawValue) }))
-        writer.set("tokenizer.ggml.unknown_token_id", .uint32(0))
-        writer.set("tokenizer.ggml.bos_token_id", .uint32(1))
-        writer.set("tokenizer.ggml.eos_token_id", .uint32(2))
-        writer.set("tokenizer.ggml.add_bos_token", .bool(true))
-        writer.set("tokenizer.ggml.add_eos_token", .bool(false))
-        // Mistral's instruction format, which suits a SentencePiece vocabulary with <s> and </s>.
-        writer.set("tokenizer.chat_template", .string(
-            "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
-            + "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}"))
+        setTokenizer(in: &writer)
 
         // Each tensor draws from its own stream, keyed by its name: models with the same seed and
         // shape share every tensor they both have (a 1-layer model is the first layer of an 8-layer one).
@@ -139,6 +134,28 @@ public struct TinyModel: Sendable {
         writer.tensors.append(vector("output_norm.weight", embedding) { $0.nextFloat(in: 0.8...1.2) })
         writer.tensors.append(matrix("output.weight", columns: embedding, rows: vocab))
         return writer
+    }
+
+    /// The vocabulary's metadata: `tokenizer.ggml.*` and the chat template.
+    private func setTokenizer(in writer: inout GGUFWriter) {
+        if tokenizer == .bpe {
+            setBPETokenizer(in: &writer)
+            return
+        }
+        let vocabulary = Self.vocabulary()
+        writer.set("tokenizer.ggml.model", .string("llama"))
+        writer.set("tokenizer.ggml.tokens", .array(.string, vocabulary.pieces.map(GGUFValue.string)))
+        writer.set("tokenizer.ggml.scores", .array(.float32, vocabulary.scores.map(GGUFValue.float32)))
+        writer.set("tokenizer.ggml.token_type", .array(.int32, vocabulary.types.map { .int32($0.rawValue) }))
+        writer.set("tokenizer.ggml.unknown_token_id", .uint32(0))
+        writer.set("tokenizer.ggml.bos_token_id", .uint32(1))
+        writer.set("tokenizer.ggml.eos_token_id", .uint32(2))
+        writer.set("tokenizer.ggml.add_bos_token", .bool(true))
+        writer.set("tokenizer.ggml.add_eos_token", .bool(false))
+        // Mistral's instruction format, which suits a SentencePiece vocabulary with <s> and </s>.
+        writer.set("tokenizer.chat_template", .string(
+            "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+            + "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}{% endif %}{% endfor %}"))
     }
 }
 

@@ -158,7 +158,8 @@ extension SentencePieceTokenizer {
     public init(gguf file: GGUFFile) throws(TokenizerError) {
         let model = file["tokenizer.ggml.model"]?.stringValue ?? "(none)"
         guard model == "llama" else {
-            throw TokenizerError("\(file.path) uses tokenizer \(model); this tokenizer reads SentencePiece-style (llama) vocabularies")
+            throw TokenizerError("\(file.path) uses tokenizer \(model); SentencePieceTokenizer reads SentencePiece (llama) vocabularies, "
+                                 + "BPETokenizer byte-level BPE (gpt2) ones; loadTokenizer(gguf:) picks the right one")
         }
         guard let tokens = file["tokenizer.ggml.tokens"]?.arrayValue?.compactMap(\.stringValue), !tokens.isEmpty else {
             throw TokenizerError("\(file.path) has no tokenizer.ggml.tokens; it is not a complete model file")

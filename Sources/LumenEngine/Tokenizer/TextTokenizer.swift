@@ -12,9 +12,24 @@ public protocol TextTokenizer: Sendable {
     var controlTokens: [(id: Int, text: String)] { get }
 }
 
-/// The tokenizer a GGUF file's `tokenizer.ggml.model` names.
+/// The tokenizer a GGUF file's `tokenizer.ggml.model` names: `llama` (SentencePiece) or `gpt2`
+/// (byte-level BPE).
 public func loadTokenizer(gguf file: GGUFFile) throws(TokenizerError) -> any TextTokenizer {
-    try SentencePieceTokenizer(gguf: file)
+    switch file["tokenizer.ggml.model"]?.stringValue {
+    case "llama": return try SentencePieceTokenizer(gguf: file)
+    case "gpt2": return try BPETokenizer(gguf: file)
+    case let other:
+        throw TokenizerError("\(file.path) uses tokenizer \(other ?? "(none)"); lumen-engine reads SentencePiece (llama) and "
+                             + "byte-level BPE (gpt2) vocabularies, as Llama 2, Mistral, Llama 3, Qwen2 and SmolLM models have; use a model with one of those")
+    }
+}
+
+/// Whether a prompt starts with the BOS token, as llama.cpp decides: `tokenizer.ggml.add_bos_token`,
+/// or without it, yes for SentencePiece and Llama 3's BPE vocabularies, no for other BPE ones (Qwen2).
+public func addsBOSToken(gguf file: GGUFFile) -> Bool {
+    if let declared = file["tokenizer.ggml.add_bos_token"]?.boolValue { return declared }
+    guard file["tokenizer.ggml.model"]?.stringValue == "gpt2" else { return true }
+    return (try? BPETokenizer.PreTokenizer(ggufName: file["tokenizer.ggml.pre"]?.stringValue)) == .llama3
 }
 
 extension SentencePieceTokenizer: TextTokenizer {

@@ -47,34 +47,37 @@ enum Kernels {
                          into output: UnsafeMutablePointer<Float>, threads: Int) {
         parallel(outputs, threads: threads, work: rows * columns * outputs) { range in
             var r = range.lowerBound
-            // Four weight rows at a time share each input load; the sums are the same as `dot`'s.
+            // Tiles of four weight rows by two inputs: each load serves several sums, and each
+            // sum runs in the same order as `dot`'s.
             while r + 4 <= range.upperBound {
-                let w0 = weights + r * columns, w1 = w0 + columns, w2 = w1 + columns, w3 = w2 + columns
-                for t in 0..<rows {
-                    let x = input + t * columns
-                    var s0 = Lanes(), s1 = Lanes(), s2 = Lanes(), s3 = Lanes()
+                let w = (weights + r * columns, weights + (r + 1) * columns, weights + (r + 2) * columns, weights + (r + 3) * columns)
+                var t = 0
+                while t + 2 <= rows {
+                    let x0 = input + t * columns, x1 = x0 + columns
+                    var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
+                    var b0 = Lanes(), b1 = Lanes(), b2 = Lanes(), b3 = Lanes()
                     var index = 0
                     while index + Lanes.scalarCount <= columns {
-                        let value = load(x + index)
-                        s0 += load(w0 + index) * value
-                        s1 += load(w1 + index) * value
-                        s2 += load(w2 + index) * value
-                        s3 += load(w3 + index) * value
+                        let v0 = load(x0 + index), v1 = load(x1 + index)
+                        let m0 = load(w.0 + index), m1 = load(w.1 + index), m2 = load(w.2 + index), m3 = load(w.3 + index)
+                        a0 += m0 * v0; a1 += m1 * v0; a2 += m2 * v0; a3 += m3 * v0
+                        b0 += m0 * v1; b1 += m1 * v1; b2 += m2 * v1; b3 += m3 * v1
                         index += Lanes.scalarCount
                     }
-                    var totals = (s0.sum(), s1.sum(), s2.sum(), s3.sum())
-                    while index < columns {
-                        totals.0 += w0[index] * x[index]
-                        totals.1 += w1[index] * x[index]
-                        totals.2 += w2[index] * x[index]
-                        totals.3 += w3[index] * x[index]
-                        index += 1
+                    store(tail((a0.sum(), a1.sum(), a2.sum(), a3.sum()), w, x0, from: index, columns), to: output + t * outputs + r)
+                    store(tail((b0.sum(), b1.sum(), b2.sum(), b3.sum()), w, x1, from: index, columns), to: output + (t + 1) * outputs + r)
+                    t += 2
+                }
+                if t < rows {
+                    let x = input + t * columns
+                    var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
+                    var index = 0
+                    while index + Lanes.scalarCount <= columns {
+                        let v = load(x + index)
+                        a0 += load(w.0 + index) * v; a1 += load(w.1 + index) * v; a2 += load(w.2 + index) * v; a3 += load(w.3 + index) * v
+                        index += Lanes.scalarCount
                     }
-                    let out = output + t * outputs + r
-                    out[0] = totals.0
-                    out[1] = totals.1
-                    out[2] = totals.2
-                    out[3] = totals.3
+                    store(tail((a0.sum(), a1.sum(), a2.sum(), a3.sum()), w, x, from: index, columns), to: output + t * outputs + r)
                 }
                 r += 4
             }
@@ -83,6 +86,30 @@ enum Kernels {
                 r += 1
             }
         }
+    }
+
+    typealias Four = (Float, Float, Float, Float)
+
+    /// The columns past the last whole lane group, added as `dot` adds them.
+    @inline(__always)
+    private static func tail(_ sums: Four, _ w: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                             _ x: UnsafePointer<Float>, from start: Int, _ columns: Int) -> Four {
+        var sums = sums
+        for index in start..<columns {
+            sums.0 += w.0[index] * x[index]
+            sums.1 += w.1[index] * x[index]
+            sums.2 += w.2[index] * x[index]
+            sums.3 += w.3[index] * x[index]
+        }
+        return sums
+    }
+
+    @inline(__always)
+    private static func store(_ sums: Four, to out: UnsafeMutablePointer<Float>) {
+        out[0] = sums.0
+        out[1] = sums.1
+        out[2] = sums.2
+        out[3] = sums.3
     }
 
     /// As ggml's `vec_dot_q8_0_q8_0`: each input row quantised to Q8_0 per 32-value block, then per
@@ -110,17 +137,48 @@ enum Kernels {
         }
         parallel(outputs, threads: threads, work: rows * columns * outputs / 4) { range in
             for r in range {
-                for t in 0..<rows {
+                let weightRow = quants + r * blocks * Q8_0.blockValues, weightScales = scales + r * blocks
+                var t = 0
+                // Four input rows at a time share each weight block's loads; each sum still adds its
+                // blocks in order, as the one-row loop below does.
+                while t + 4 <= rows {
+                    var sums: Four = (0, 0, 0, 0)
+                    for block in 0..<blocks {
+                        let a = weightRow + block * Q8_0.blockValues
+                        let b0 = inputQuants + t * columns + block * Q8_0.blockValues
+                        let b1 = b0 + columns, b2 = b1 + columns, b3 = b2 + columns
+                        var d0: Int32 = 0, d1: Int32 = 0, d2: Int32 = 0, d3: Int32 = 0
+                        // Plain loops the compiler vectorises (generic SIMD conversions do not).
+                        for index in 0..<Q8_0.blockValues {
+                            let w = Int32(a[index])
+                            d0 &+= w &* Int32(b0[index])
+                            d1 &+= w &* Int32(b1[index])
+                            d2 &+= w &* Int32(b2[index])
+                            d3 &+= w &* Int32(b3[index])
+                        }
+                        let scale = weightScales[block], x = inputScales + t * blocks + block
+                        sums.0 += Float(d0) * (scale * x[0])
+                        sums.1 += Float(d1) * (scale * x[blocks])
+                        sums.2 += Float(d2) * (scale * x[2 * blocks])
+                        sums.3 += Float(d3) * (scale * x[3 * blocks])
+                    }
+                    output[t * outputs + r] = sums.0
+                    output[(t + 1) * outputs + r] = sums.1
+                    output[(t + 2) * outputs + r] = sums.2
+                    output[(t + 3) * outputs + r] = sums.3
+                    t += 4
+                }
+                while t < rows {
                     var sum: Float = 0
                     for block in 0..<blocks {
-                        let a = quants + (r * blocks + block) * Q8_0.blockValues
+                        let a = weightRow + block * Q8_0.blockValues
                         let b = inputQuants + t * columns + block * Q8_0.blockValues
-                        // A plain loop the compiler vectorises (generic SIMD conversions do not).
                         var dot: Int32 = 0
                         for index in 0..<Q8_0.blockValues { dot &+= Int32(a[index]) &* Int32(b[index]) }
-                        sum += Float(dot) * (scales[r * blocks + block] * inputScales[t * blocks + block])
+                        sum += Float(dot) * (weightScales[block] * inputScales[t * blocks + block])
                     }
                     output[t * outputs + r] = sum
+                    t += 1
                 }
             }
         }

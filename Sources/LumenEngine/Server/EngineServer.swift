@@ -44,7 +44,7 @@ public struct EngineServer: Sendable {
         }
         self.template = template
         self.modelName = modelName
-        bos = (file["tokenizer.ggml.add_bos_token"]?.boolValue ?? true) ? file["tokenizer.ggml.bos_token_id"]?.intValue ?? 1 : nil
+        bos = addsBOSToken(gguf: file) ? file["tokenizer.ggml.bos_token_id"]?.intValue ?? 1 : nil
         eos = file["tokenizer.ggml.eos_token_id"]?.intValue ?? 2
     }
 

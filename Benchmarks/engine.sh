@@ -28,11 +28,19 @@ streams=${LUMEN_BENCH_STREAMS:-8}
 prefix_tokens=${LUMEN_BENCH_PREFIX_TOKENS:-1000}
 prefix_runs=${LUMEN_BENCH_PREFIX_RUNS:-5}
 repeats=${LUMEN_BENCH_REPEATS:-3}
+# Batching, the prefix cache and speculation are measured on a larger model, whose weights do not
+# fit in cache (as a real model's do not): its later blocks are quiet, so the one-layer model of the
+# same seed drafts for it well.
+large_embedding=${LUMEN_BENCH_LARGE_EMBEDDING:-1536}
+large_layers=${LUMEN_BENCH_LARGE_LAYERS:-6}
+large_type=${LUMEN_BENCH_LARGE_TYPE:-f32}
+later_layer_scale=${LUMEN_BENCH_LATER_LAYER_SCALE:-0.02}
 venv=${LLAMA_REFERENCE_VENV:-/work/llamaref}
 [ -n "${LLAMA_REFERENCE_VENV:-}" ] || [ -x "$venv/bin/python" ] || venv=.build/llama-reference
 
 echo "Building lumen-engine (release)..." >&2
-swift build -c release --product lumen-engine >/dev/null
+# shellcheck disable=SC2046 # the flags are words
+swift build -c release --product lumen-engine $(scripts/release-flags.sh) >/dev/null
 bin=$(swift build -c release --show-bin-path)
 work=$(mktemp -d)
 pids=()
@@ -48,8 +56,8 @@ has_flag() { grep -q -- "$1[ ,]" <<<"$serve_help"; }
 thread_flags=()
 if has_flag --threads; then thread_flags=(--threads "$threads"); else note "this lumen-engine has no serve --threads; it ran with its own default"; fi
 
-# Models. The draft has one layer and the main model's seed, so its embeddings and first block are
-# the main model's (its output matrix is not: the seed's draws reach it later).
+# Models. The draft has one layer and the large model's seed, so it is that model's first block
+# (tiny-model seeds each tensor by its name).
 context=512
 context_flags=()
 if "$bin/lumen-engine" tiny-model --help 2>&1 | grep -q -- '--context'; then
@@ -60,8 +68,10 @@ for type in "${types[@]}"; do
   "$bin/lumen-engine" tiny-model --output "$work/model-$type.gguf" --type "$type" --embedding "$embedding" --layers "$layers" \
     --seed "$seed" "${context_flags[@]}" >/dev/null
 done
-main=${types[0]}
-"$bin/lumen-engine" tiny-model --output "$work/draft-$main.gguf" --type "$main" --embedding "$embedding" --layers 1 \
+main=large
+"$bin/lumen-engine" tiny-model --output "$work/model-large.gguf" --type "$large_type" --embedding "$large_embedding" --layers "$large_layers" \
+  --later-layer-scale "$later_layer_scale" --seed "$seed" "${context_flags[@]}" >/dev/null
+"$bin/lumen-engine" tiny-model --output "$work/draft-large.gguf" --type "$large_type" --embedding "$large_embedding" --layers 1 \
   --seed "$seed" "${context_flags[@]}" >/dev/null
 # The prefix test's prompt: the shared prefix, a 16-word suffix, BOS and a token generated must fit.
 if [ $((prefix_tokens + 24)) -gt "$context" ]; then
@@ -78,7 +88,7 @@ fi
 
 # llama.cpp, one model at a time.
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
-  for type in "${types[@]}"; do
+  for type in "${types[@]}" large; do
     echo "llama.cpp: $type..." >&2
     "$venv/bin/python" Benchmarks/engine_llama_cpp.py "$work/model-$type.gguf" --threads "$threads" --prompt-tokens "$prompt_tokens" \
       --decode-tokens "$decode_tokens" --repeats "$repeats" --seed "$seed" >"$work/llama-$type.json"
@@ -104,7 +114,7 @@ start_server() {
 stop_server() { kill "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true; }
 client() { python3 Benchmarks/engine_client.py "$@" --url "$url" --model bench --seed "$seed"; }
 
-for type in "${types[@]}"; do
+for type in "${types[@]}" large; do
   echo "lumen-engine: $type prefill and decode..." >&2
   start_server "lumen-$type" --model "$work/model-$type.gguf"
   client prefill --prompt-tokens "$prompt_tokens" --repeats "$repeats" >"$work/lumen-$type-prefill.json"
@@ -141,6 +151,7 @@ fi
 mkdir -p Benchmarks/results
 cat >"$work/settings.json" <<JSON
 {"threads": $threads, "embedding": $embedding, "layers": $layers, "seed": $seed, "context": $context,
+ "large": {"embedding": $large_embedding, "layers": $large_layers, "type": "$large_type", "later_layer_scale": $later_layer_scale},
  "prompt_tokens": $prompt_tokens, "decode_tokens": $decode_tokens, "streams": $streams, "prefix_words": $prefix_tokens,
  "prefix_runs": $prefix_runs, "repeats": $repeats, "load_average_at_start": $load_at_start, "types": [$(printf '"%s",' "${types[@]}" | sed 's/,$//')]}
 JSON

@@ -23,7 +23,8 @@ def main():
     settings = load("settings")
     with open(os.path.join(work, "notes.txt")) as file:
         notes = file.read().splitlines()
-    types, main_type = settings["types"], settings["types"][0]
+    types, main_type = settings["types"], "large"
+    large = settings["large"]
     with open("/proc/cpuinfo") as file:
         cpu = next((line.split(":", 1)[1].strip() for line in file if line.startswith("model name")), "unknown")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -31,7 +32,7 @@ def main():
               "engines": {}, "notes": notes}
 
     rows = []
-    for kind in types:
+    for kind in types + ["large"]:
         llama, prefill, decode = load(f"llama-{kind}"), load(f"lumen-{kind}-prefill"), load(f"lumen-{kind}-decode")
         report["engines"][kind] = {"llama_cpp": llama, "lumen": {"prefill": prefill, "decode": decode}}
         rows.append((f"prefill {kind}, {prefill['prompt_tokens']}-token prompt", (llama or {}).get("prefill", {}).get("tokens_per_second"),
@@ -54,7 +55,7 @@ def main():
     def number(value):
         return "—" if value is None else f"{value:,.1f}"
 
-    llama_version = (load(f"llama-{main_type}") or {}).get("llama_cpp_python")
+    llama_version = (load(f"llama-{types[0]}") or {}).get("llama_cpp_python")
     lines = [f"lumen-engine {commit} against llama.cpp (llama-cpp-python {llama_version or 'absent'}): tiny-model "
              f"{settings['embedding']}-wide, {settings['layers']} layers, seed {settings['seed']}; {settings['threads']} threads; {cpu}, "
              f"{os.cpu_count()} cores, load average {settings['load_average_at_start']} at the start, {os.getloadavg()[0]:.2f} at the end",
@@ -62,7 +63,8 @@ def main():
     for label, theirs, ours in rows:
         share = f"{100 * ours / theirs:.0f}%" if theirs and ours else "—"
         lines.append(f"| {label} | {number(theirs)} | {number(ours)} | {share} |")
-    lines += ["", f"| lumen-engine, {main_type} | measured |", "|---|---|"]
+    lines += ["", f"| lumen-engine, large: {large['embedding']}-wide, {large['layers']} layers, {large['type']}, later layers x{large['later_layer_scale']} | measured |",
+              "|---|---|"]
     if concurrency:
         by = concurrency["by_streams"]
         one, many = by["1"]["aggregate_tokens_per_second"], by[str(settings["streams"])]["aggregate_tokens_per_second"]

@@ -51,6 +51,8 @@ struct TinyModelCommand: ParsableCommand {
     var embedding = 64
     @Option(help: "Transformer blocks.")
     var layers = 2
+    @Option(help: "Context length in tokens.")
+    var context = 512
     @Option(help: "The weights' seed. Models with the same seed share the tensors they both have.")
     var seed: UInt64 = 1
     @Option(help: "Scale of what blocks after the first add to the residual stream; below 1 a --layers 1 model of the same seed drafts well for this one.")
@@ -62,6 +64,7 @@ struct TinyModelCommand: ParsableCommand {
         guard TinyModel.TokenizerKind(rawValue: tokenizer) != nil else {
             throw ValidationError("--tokenizer takes spm (SentencePiece) or bpe (byte-level BPE), not \(tokenizer).")
         }
+        guard context >= 16 else { throw ValidationError("--context must be at least 16 tokens.") }
         guard embedding >= 32, embedding % 32 == 0, layers >= 1 else {
             throw ValidationError("--embedding must be a multiple of 32 (32 or more) and --layers at least 1.")
         }
@@ -77,6 +80,7 @@ struct TinyModelCommand: ParsableCommand {
         model.kvHeads = max(1, model.heads / 2)
         model.feedForward = embedding * 2
         model.layers = layers
+        model.context = context
         model.seed = seed
         model.laterLayerScale = laterLayerScale
         try model.writer().write(to: output)

@@ -5,7 +5,19 @@ import Dispatch
 /// same order however many rows the batch has and however the work is split, so a sequence's
 /// tokens do not depend on what it was batched with.
 enum Kernels {
+    #if LUMEN_FUSED_SIMD
+    // Built for the machine's own vector unit (scripts/release-flags.sh): wide lanes and fused multiply-adds.
+    typealias Lanes = SIMD16<Float>
+
+    @inline(__always)
+    static func accumulate(_ sum: inout Lanes, _ a: Lanes, _ b: Lanes) { sum.addProduct(a, b) }
+    #else
+    // Portable: without a known fused multiply-add, a fused one would be a call per lane.
     typealias Lanes = SIMD8<Float>
+
+    @inline(__always)
+    static func accumulate(_ sum: inout Lanes, _ a: Lanes, _ b: Lanes) { sum += a * b }
+    #endif
 
     /// Runs `body` over `0..<count` split into about `threads` ranges, in parallel when worth it.
     static func parallel(_ count: Int, threads: Int, work: Int, _ body: (Range<Int>) -> Void) {
@@ -30,7 +42,7 @@ enum Kernels {
         var sum = Lanes()
         var index = 0
         while index + Lanes.scalarCount <= count {
-            sum += load(a + index) * load(b + index)
+            accumulate(&sum, load(a + index), load(b + index))
             index += Lanes.scalarCount
         }
         var total = sum.sum()
@@ -60,8 +72,8 @@ enum Kernels {
                     while index + Lanes.scalarCount <= columns {
                         let v0 = load(x0 + index), v1 = load(x1 + index)
                         let m0 = load(w.0 + index), m1 = load(w.1 + index), m2 = load(w.2 + index), m3 = load(w.3 + index)
-                        a0 += m0 * v0; a1 += m1 * v0; a2 += m2 * v0; a3 += m3 * v0
-                        b0 += m0 * v1; b1 += m1 * v1; b2 += m2 * v1; b3 += m3 * v1
+                        accumulate(&a0, m0, v0); accumulate(&a1, m1, v0); accumulate(&a2, m2, v0); accumulate(&a3, m3, v0)
+                        accumulate(&b0, m0, v1); accumulate(&b1, m1, v1); accumulate(&b2, m2, v1); accumulate(&b3, m3, v1)
                         index += Lanes.scalarCount
                     }
                     store(tail((a0.sum(), a1.sum(), a2.sum(), a3.sum()), w, x0, from: index, columns), to: output + t * outputs + r)
@@ -74,7 +86,8 @@ enum Kernels {
                     var index = 0
                     while index + Lanes.scalarCount <= columns {
                         let v = load(x + index)
-                        a0 += load(w.0 + index) * v; a1 += load(w.1 + index) * v; a2 += load(w.2 + index) * v; a3 += load(w.3 + index) * v
+                        accumulate(&a0, load(w.0 + index), v); accumulate(&a1, load(w.1 + index), v)
+                        accumulate(&a2, load(w.2 + index), v); accumulate(&a3, load(w.3 + index), v)
                         index += Lanes.scalarCount
                     }
                     store(tail((a0.sum(), a1.sum(), a2.sum(), a3.sum()), w, x, from: index, columns), to: output + t * outputs + r)

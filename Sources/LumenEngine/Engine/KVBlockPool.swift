@@ -3,6 +3,7 @@
 /// shared (the prefix cache), so blocks are reference-counted and return to the free list at zero.
 /// Used only from the engine's own thread.
 final class KVBlockPool: @unchecked Sendable {
+    /// Attention scores a block's keys as one 16-lane vector: blocks are 16 positions.
     static let defaultBlockSize = 16
 
     let blockSize: Int
@@ -14,8 +15,8 @@ final class KVBlockPool: @unchecked Sendable {
     private(set) var referenceCounts: [Int]
     private var free: [Int]
 
-    init(blocks: Int, blockSize: Int = KVBlockPool.defaultBlockSize, layers: Int, width: Int) {
-        self.blockSize = blockSize
+    init(blocks: Int, layers: Int, width: Int) {
+        blockSize = Self.defaultBlockSize
         blockCount = blocks
         self.layers = layers
         self.width = width
@@ -48,10 +49,13 @@ final class KVBlockPool: @unchecked Sendable {
         if referenceCounts[block] == 0 { free.append(block) }
     }
 
-    /// Where position `position` of a sequence with `table` keeps `layer`'s vector.
+    /// Where the block holding `position` of a sequence with `table` keeps `layer`'s vectors
+    /// (`blockSize` × `width` floats), and the position's slot in it. Values are slot-major (a
+    /// position's vector is contiguous); keys dimension-major (a dimension's values for the
+    /// block's 16 positions are contiguous), so attention scores a whole block per vector operation.
     @inline(__always)
-    func offset(table: [Int], position: Int, layer: Int) -> Int {
-        ((table[position / blockSize] * layers + layer) * blockSize + position % blockSize) * width
+    func block(table: [Int], position: Int, layer: Int) -> (offset: Int, slot: Int) {
+        ((table[position / blockSize] * layers + layer) * blockSize * width, position % blockSize)
     }
 
     func blocksNeeded(forPositions positions: Int) -> Int { (positions + blockSize - 1) / blockSize }

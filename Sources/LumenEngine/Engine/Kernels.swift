@@ -8,12 +8,14 @@ enum Kernels {
     #if LUMEN_FUSED_SIMD
     // Built for the machine's own vector unit (scripts/release-flags.sh): wide lanes and fused multiply-adds.
     typealias Lanes = SIMD16<Float>
+    typealias LaneBits = SIMD16<UInt32>
 
     @inline(__always)
     static func accumulate(_ sum: inout Lanes, _ a: Lanes, _ b: Lanes) { sum.addProduct(a, b) }
     #else
     // Portable: without a known fused multiply-add, a fused one would be a call per lane.
     typealias Lanes = SIMD8<Float>
+    typealias LaneBits = SIMD8<UInt32>
 
     @inline(__always)
     static func accumulate(_ sum: inout Lanes, _ a: Lanes, _ b: Lanes) { sum += a * b }
@@ -195,6 +197,58 @@ enum Kernels {
                 }
             }
         }
+    }
+
+    /// A query's dot products with the 16 keys of a block stored dimension-major: one 16-lane
+    /// multiply-add per dimension, no horizontal sums.
+    @inline(__always)
+    static func blockScores(_ query: UnsafePointer<Float>, _ keys: UnsafePointer<Float>, dimension: Int) -> SIMD16<Float> {
+        var scores = SIMD16<Float>()
+        for d in 0..<dimension {
+            let column = UnsafeRawPointer(keys + d * 16).loadUnaligned(as: SIMD16<Float>.self)
+            #if LUMEN_FUSED_SIMD
+            scores.addProduct(SIMD16(repeating: query[d]), column)
+            #else
+            scores += SIMD16(repeating: query[d]) * column
+            #endif
+        }
+        return scores
+    }
+
+    /// e^x for each lane: 2^n times a degree-6 polynomial on the remainder (within 3e-7 relative),
+    /// a few vector operations where the C library's exp is a call per value.
+    @inline(__always)
+    static func exp(_ x: Lanes) -> Lanes {
+        let x = x.clamped(lowerBound: Lanes(repeating: -87), upperBound: Lanes(repeating: 88))
+        // Adding 1.5 × 2^23 rounds x·log2(e) to an integer n held in the low bits.
+        let magic = Lanes(repeating: 12_582_912)
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
+        // Cody and Waite's two-part ln 2, and Cephes' polynomial for e^r on |r| ≤ ln 2 / 2.
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p = Lanes(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        p = p * (r * r) + r + 1
+        let integer = unsafeBitCast(shifted, to: LaneBits.self) &- unsafeBitCast(magic, to: LaneBits.self)
+        return p * unsafeBitCast((integer &+ 127) &<< 23, to: Lanes.self)
+    }
+
+    /// `exp` over `count` values in place.
+    static func exp(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + Lanes.scalarCount <= count {
+            UnsafeMutableRawPointer(values + index).storeBytes(of: exp(load(values + index)), as: Lanes.self)
+            index += Lanes.scalarCount
+        }
+        guard index < count else { return }
+        var rest = Lanes()
+        for lane in 0..<(count - index) { rest[lane] = values[index + lane] }
+        rest = exp(rest)
+        for lane in 0..<(count - index) { values[index + lane] = rest[lane] }
     }
 
     /// `x` rounded to half precision and back, as llama.cpp's F16 key/value cache stores it.

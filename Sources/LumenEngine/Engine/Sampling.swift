@@ -135,7 +135,8 @@ struct Sampler: Sendable {
     /// The distribution a token is drawn from: the penalties applied to `logits`; at temperature 0
     /// a point mass on the largest (the lowest id on a tie); else the softmax of logits over
     /// temperature, cut to the top k, then to the top-p nucleus, then to the tokens at least min-p
-    /// times as likely as the first, renormalised. Most likely first, the lower id first on a tie.
+    /// times as likely as the first, renormalised. Most likely first (the lower id first on a tie)
+    /// when any cut applies; in token order when none does.
     func distribution(_ logits: [Float]) -> [(token: Int, probability: Float)] {
         guard !logits.isEmpty else { return [] }
         let logits = penalized(logits)
@@ -154,7 +155,10 @@ struct Sampler: Sendable {
             total = weights.reduce(0) { $0 + Double($1) }
             ranked = Self.candidates(weights, total: total, topP: options.topP, floor: options.minP)
         }
-        ranked.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.token < $1.token) }
+        // Without a cut the order does not matter, and sorting a whole vocabulary per token would.
+        if options.topK > 0 || options.topP < 1 || options.minP > 0 {
+            ranked.sort { $0.weight > $1.weight || ($0.weight == $1.weight && $0.token < $1.token) }
+        }
         // The smallest prefix whose mass reaches top_p (within a float's rounding).
         if options.topP < 1 {
             let needed = Double(options.topP) * total * (1 - 1e-6)

@@ -163,10 +163,10 @@ public final class LlamaModel: Sendable {
                 rotate(buffers.key + row * kv, heads: c.kvHeads, position: batch.positions[row])
                 // Half precision, as llama.cpp's default cache keeps keys and values and rounds queries.
                 let table = batch.tables[batch.sequences[row]]
-                let slot = pool.offset(table: table, position: batch.positions[row], layer: index)
+                let (block, slot) = pool.block(table: table, position: batch.positions[row], layer: index)
                 for d in 0..<kv {
-                    pool.keys[slot + d] = Kernels.roundToHalf(buffers.key[row * kv + d])
-                    pool.values[slot + d] = Kernels.roundToHalf(buffers.value[row * kv + d])
+                    pool.keys[block + d * pool.blockSize + slot] = Kernels.roundToHalf(buffers.key[row * kv + d])
+                    pool.values[block + slot * kv + d] = Kernels.roundToHalf(buffers.value[row * kv + d])
                 }
                 for d in 0..<e { buffers.query[row * e + d] = Kernels.roundToHalf(buffers.query[row * e + d]) }
             }
@@ -180,23 +180,39 @@ public final class LlamaModel: Sendable {
                         let table = batch.tables[batch.sequences[row]]
                         let query = UnsafePointer(buffers.query + row * e + head * hd)
                         let headOffset = (head / group) * hd
+                        // Block by block through the sequence's table: positions within a block are
+                        // `width` floats apart.
+                        let blockStride = pool.layers * pool.blockSize * pool.width, layerOffset = index * pool.blockSize * pool.width
+                        let width = pool.width, blockSize = pool.blockSize
                         var largest = -Float.infinity
-                        for t in 0...position {
-                            let score = Kernels.dot(query, pool.keys + pool.offset(table: table, position: t, layer: index) + headOffset, hd) * scale
-                            scores[t] = score
-                            largest = max(largest, score)
+                        var t = 0
+                        for block in table where t <= position {
+                            // One dimension at a time over the block's 16 keys (slots past the
+                            // position are scored and not used).
+                            let scored = Kernels.blockScores(query, pool.keys + block * blockStride + layerOffset + headOffset * blockSize, dimension: hd) * scale
+                            for slot in 0..<min(blockSize, position + 1 - t) {
+                                scores[t + slot] = scored[slot]
+                                largest = max(largest, scored[slot])
+                            }
+                            t += blockSize
                         }
+                        for t in 0...position { scores[t] -= largest }
+                        Kernels.exp(scores.baseAddress!, count: position + 1)
                         var total: Float = 0
-                        for t in 0...position {
-                            scores[t] = exp(scores[t] - largest)
-                            total += scores[t]
-                        }
+                        for t in 0...position { total += scores[t] }
+                        // Scaled by the reciprocal of the total, as ggml's softmax does.
+                        let inverse = 1 / total
                         let out = attended + row * e + head * hd
                         out.initialize(repeating: 0, count: hd)
-                        for t in 0...position {
-                            let weight = Kernels.roundToHalf(scores[t] / total)
-                            let value = pool.values + pool.offset(table: table, position: t, layer: index) + headOffset
-                            for d in 0..<hd { out[d] += weight * value[d] }
+                        t = 0
+                        for block in table where t <= position {
+                            let values = pool.values + block * blockStride + layerOffset + headOffset
+                            for slot in 0..<min(blockSize, position + 1 - t) {
+                                let weight = Kernels.roundToHalf(scores[t + slot] * inverse)
+                                let value = values + slot * width
+                                for d in 0..<hd { out[d] += weight * value[d] }
+                            }
+                            t += blockSize
                         }
                     }
                 }
@@ -206,11 +222,12 @@ public final class LlamaModel: Sendable {
             Self.rmsNorm(x, rows: rows, width: e, weight: layer.feedForwardNorm, epsilon: c.rmsEpsilon, into: normed)
             Self.multiply(layer.gate, normed, rows: rows, columns: e, outputs: ff, into: buffers.gate, threads: threads)
             Self.multiply(layer.up, normed, rows: rows, columns: e, outputs: ff, into: buffers.up, threads: threads)
-            for i in 0..<(rows * ff) {
-                let gate = buffers.gate[i]
-                buffers.gate[i] = gate / (1 + exp(-gate)) * buffers.up[i]
-            }
-            Self.multiply(layer.down, buffers.gate, rows: rows, columns: ff, outputs: e, into: buffers.projected, threads: threads)
+            // SiLU(gate) × up, with e^-gate computed a vector at a time into `hidden`.
+            let hidden = buffers.hidden
+            for i in 0..<(rows * ff) { hidden[i] = -buffers.gate[i] }
+            Kernels.exp(hidden, count: rows * ff)
+            for i in 0..<(rows * ff) { hidden[i] = buffers.gate[i] / (1 + hidden[i]) * buffers.up[i] }
+            Self.multiply(layer.down, hidden, rows: rows, columns: ff, outputs: e, into: buffers.projected, threads: threads)
             for i in 0..<(rows * e) { x[i] += buffers.projected[i] }
         }
         let wanted = batch.logitRows.count
@@ -227,7 +244,7 @@ public final class LlamaModel: Sendable {
 
     /// Per-pass working memory, sized for the batch.
     private struct ScratchBuffers {
-        let x, normed, query, key, value, attended, projected, gate, up: UnsafeMutablePointer<Float>
+        let x, normed, query, key, value, attended, projected, gate, up, hidden: UnsafeMutablePointer<Float>
 
         init(rows: Int, configuration c: Configuration) {
             x = .allocate(capacity: rows * c.embedding)
@@ -239,10 +256,11 @@ public final class LlamaModel: Sendable {
             projected = .allocate(capacity: rows * c.embedding)
             gate = .allocate(capacity: rows * c.feedForward)
             up = .allocate(capacity: rows * c.feedForward)
+            hidden = .allocate(capacity: rows * c.feedForward)
         }
 
         func deallocate() {
-            for buffer in [x, normed, query, key, value, attended, projected, gate, up] { buffer.deallocate() }
+            for buffer in [x, normed, query, key, value, attended, projected, gate, up, hidden] { buffer.deallocate() }
         }
     }
 

@@ -34,6 +34,9 @@ repeats=${LUMEN_BENCH_REPEATS:-3}
 large_embedding=${LUMEN_BENCH_LARGE_EMBEDDING:-1536}
 large_layers=${LUMEN_BENCH_LARGE_LAYERS:-6}
 large_type=${LUMEN_BENCH_LARGE_TYPE:-f32}
+# Head sizes as real models have them (64 and 128), not tiny-model's default 16.
+heads=${LUMEN_BENCH_HEADS:-8}
+large_heads=${LUMEN_BENCH_LARGE_HEADS:-12}
 later_layer_scale=${LUMEN_BENCH_LATER_LAYER_SCALE:-0.02}
 venv=${LLAMA_REFERENCE_VENV:-/work/llamaref}
 [ -n "${LLAMA_REFERENCE_VENV:-}" ] || [ -x "$venv/bin/python" ] || venv=.build/llama-reference
@@ -65,13 +68,13 @@ if "$bin/lumen-engine" tiny-model --help 2>&1 | grep -q -- '--context'; then
   context_flags=(--context "$context")
 fi
 for type in "${types[@]}"; do
-  "$bin/lumen-engine" tiny-model --output "$work/model-$type.gguf" --type "$type" --embedding "$embedding" --layers "$layers" \
+  "$bin/lumen-engine" tiny-model --output "$work/model-$type.gguf" --type "$type" --embedding "$embedding" --layers "$layers" --heads "$heads" \
     --seed "$seed" "${context_flags[@]}" >/dev/null
 done
 main=large
-"$bin/lumen-engine" tiny-model --output "$work/model-large.gguf" --type "$large_type" --embedding "$large_embedding" --layers "$large_layers" \
+"$bin/lumen-engine" tiny-model --output "$work/model-large.gguf" --type "$large_type" --embedding "$large_embedding" --layers "$large_layers" --heads "$large_heads" \
   --later-layer-scale "$later_layer_scale" --seed "$seed" "${context_flags[@]}" >/dev/null
-"$bin/lumen-engine" tiny-model --output "$work/draft-large.gguf" --type "$large_type" --embedding "$large_embedding" --layers 1 \
+"$bin/lumen-engine" tiny-model --output "$work/draft-large.gguf" --type "$large_type" --embedding "$large_embedding" --layers 1 --heads "$large_heads" \
   --seed "$seed" "${context_flags[@]}" >/dev/null
 # The prefix test's prompt: the shared prefix, a 16-word suffix, BOS and a token generated must fit.
 if [ $((prefix_tokens + 24)) -gt "$context" ]; then
@@ -150,8 +153,8 @@ fi
 
 mkdir -p Benchmarks/results
 cat >"$work/settings.json" <<JSON
-{"threads": $threads, "embedding": $embedding, "layers": $layers, "seed": $seed, "context": $context,
- "large": {"embedding": $large_embedding, "layers": $large_layers, "type": "$large_type", "later_layer_scale": $later_layer_scale},
+{"threads": $threads, "embedding": $embedding, "layers": $layers, "heads": $heads, "seed": $seed, "context": $context,
+ "large": {"embedding": $large_embedding, "layers": $large_layers, "heads": $large_heads, "type": "$large_type", "later_layer_scale": $later_layer_scale},
  "prompt_tokens": $prompt_tokens, "decode_tokens": $decode_tokens, "streams": $streams, "prefix_words": $prefix_tokens,
  "prefix_runs": $prefix_runs, "repeats": $repeats, "load_average_at_start": $load_at_start, "types": [$(printf '"%s",' "${types[@]}" | sed 's/,$//')]}
 JSON

@@ -57,13 +57,13 @@ def main():
 
     llama_version = (load(f"llama-{types[0]}") or {}).get("llama_cpp_python")
     lines = [f"lumen-engine {commit} against llama.cpp (llama-cpp-python {llama_version or 'absent'}): tiny-model "
-             f"{settings['embedding']}-wide, {settings['layers']} layers, seed {settings['seed']}; {settings['threads']} threads; {cpu}, "
+             f"{settings['embedding']}-wide, {settings['layers']} layers, {settings['heads']} heads, seed {settings['seed']}; {settings['threads']} threads; {cpu}, "
              f"{os.cpu_count()} cores, load average {settings['load_average_at_start']} at the start, {os.getloadavg()[0]:.2f} at the end",
              "", "| tokens/s | llama.cpp | lumen-engine | lumen / llama.cpp |", "|---|---:|---:|---:|"]
     for label, theirs, ours in rows:
         share = f"{100 * ours / theirs:.0f}%" if theirs and ours else "—"
         lines.append(f"| {label} | {number(theirs)} | {number(ours)} | {share} |")
-    lines += ["", f"| lumen-engine, large: {large['embedding']}-wide, {large['layers']} layers, {large['type']}, later layers x{large['later_layer_scale']} | measured |",
+    lines += ["", f"| lumen-engine, large: {large['embedding']}-wide, {large['layers']} layers, {large['heads']} heads, {large['type']}, later layers x{large['later_layer_scale']} | measured |",
               "|---|---|"]
     if concurrency:
         by = concurrency["by_streams"]

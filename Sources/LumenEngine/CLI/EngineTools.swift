@@ -53,6 +53,10 @@ struct TinyModelCommand: ParsableCommand {
     var layers = 2
     @Option(help: "Context length in tokens.")
     var context = 512
+    @Option(help: "Attention heads (default: one per 16 dimensions).")
+    var heads: Int?
+    @Option(help: "Key/value heads, grouped-query attention (default: half the heads).")
+    var kvHeads: Int?
     @Option(help: "The weights' seed. Models with the same seed share the tensors they both have.")
     var seed: UInt64 = 1
     @Option(help: "Scale of what blocks after the first add to the residual stream; below 1 a --layers 1 model of the same seed drafts well for this one.")
@@ -65,6 +69,10 @@ struct TinyModelCommand: ParsableCommand {
             throw ValidationError("--tokenizer takes spm (SentencePiece) or bpe (byte-level BPE), not \(tokenizer).")
         }
         guard context >= 16 else { throw ValidationError("--context must be at least 16 tokens.") }
+        let heads = self.heads ?? max(1, embedding / 16), kvHeads = self.kvHeads ?? max(1, heads / 2)
+        guard heads >= 1, embedding % heads == 0, (embedding / heads) % 2 == 0, kvHeads >= 1, heads % kvHeads == 0 else {
+            throw ValidationError("--heads must divide --embedding into an even head size, and --kv-heads must divide --heads.")
+        }
         guard embedding >= 32, embedding % 32 == 0, layers >= 1 else {
             throw ValidationError("--embedding must be a multiple of 32 (32 or more) and --layers at least 1.")
         }
@@ -76,8 +84,8 @@ struct TinyModelCommand: ParsableCommand {
         model.tokenizer = TinyModel.TokenizerKind(rawValue: tokenizer) ?? .sentencePiece
         model.weightType = ["f16": .f16, "q8_0": .q8_0][type] ?? .f32
         model.embedding = embedding
-        model.heads = max(1, embedding / 16)
-        model.kvHeads = max(1, model.heads / 2)
+        model.heads = heads ?? max(1, embedding / 16)
+        model.kvHeads = kvHeads ?? max(1, model.heads / 2)
         model.feedForward = embedding * 2
         model.layers = layers
         model.context = context

@@ -1,4 +1,3 @@
-import Dispatch
 
 /// The engine's numeric kernels over raw memory: SIMD dot products, matrix products that read each
 /// weight row once for a whole batch, split across threads. Each output element is summed in the
@@ -25,12 +24,9 @@ enum Kernels {
     static func parallel(_ count: Int, threads: Int, work: Int, _ body: (Range<Int>) -> Void) {
         let parts = work < 32_768 ? 1 : min(threads, count)
         guard parts > 1 else { return body(0..<count) }
-        withoutActuallyEscaping(body) { body in
-            // The parts write disjoint output ranges; concurrentPerform returns when all are done.
-            nonisolated(unsafe) let body = body
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                body((count * part / parts)..<(count * (part + 1) / parts))
-            }
+        // The parts write disjoint output ranges.
+        WorkerPool.shared(threads: threads).run(parts: parts) { part in
+            body((count * part / parts)..<(count * (part + 1) / parts))
         }
     }
 
@@ -66,6 +62,34 @@ enum Kernels {
             while r + 4 <= range.upperBound {
                 let w = (weights + r * columns, weights + (r + 1) * columns, weights + (r + 2) * columns, weights + (r + 3) * columns)
                 var t = 0
+                #if LUMEN_FUSED_SIMD
+                // With 32 vector registers, four inputs at a time: 16 sums, 4 weights and 1 input.
+                while t + 4 <= rows {
+                    let x0 = input + t * columns, x1 = x0 + columns, x2 = x1 + columns, x3 = x2 + columns
+                    var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
+                    var b0 = Lanes(), b1 = Lanes(), b2 = Lanes(), b3 = Lanes()
+                    var c0 = Lanes(), c1 = Lanes(), c2 = Lanes(), c3 = Lanes()
+                    var d0 = Lanes(), d1 = Lanes(), d2 = Lanes(), d3 = Lanes()
+                    var index = 0
+                    while index + Lanes.scalarCount <= columns {
+                        let m0 = load(w.0 + index), m1 = load(w.1 + index), m2 = load(w.2 + index), m3 = load(w.3 + index)
+                        var v = load(x0 + index)
+                        accumulate(&a0, m0, v); accumulate(&a1, m1, v); accumulate(&a2, m2, v); accumulate(&a3, m3, v)
+                        v = load(x1 + index)
+                        accumulate(&b0, m0, v); accumulate(&b1, m1, v); accumulate(&b2, m2, v); accumulate(&b3, m3, v)
+                        v = load(x2 + index)
+                        accumulate(&c0, m0, v); accumulate(&c1, m1, v); accumulate(&c2, m2, v); accumulate(&c3, m3, v)
+                        v = load(x3 + index)
+                        accumulate(&d0, m0, v); accumulate(&d1, m1, v); accumulate(&d2, m2, v); accumulate(&d3, m3, v)
+                        index += Lanes.scalarCount
+                    }
+                    store(tail((a0.sum(), a1.sum(), a2.sum(), a3.sum()), w, x0, from: index, columns), to: output + t * outputs + r)
+                    store(tail((b0.sum(), b1.sum(), b2.sum(), b3.sum()), w, x1, from: index, columns), to: output + (t + 1) * outputs + r)
+                    store(tail((c0.sum(), c1.sum(), c2.sum(), c3.sum()), w, x2, from: index, columns), to: output + (t + 2) * outputs + r)
+                    store(tail((d0.sum(), d1.sum(), d2.sum(), d3.sum()), w, x3, from: index, columns), to: output + (t + 3) * outputs + r)
+                    t += 4
+                }
+                #endif
                 while t + 2 <= rows {
                     let x0 = input + t * columns, x1 = x0 + columns
                     var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()

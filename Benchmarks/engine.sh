@@ -37,7 +37,7 @@ large_type=${LUMEN_BENCH_LARGE_TYPE:-f32}
 # Head sizes as real models have them (64 and 128), not tiny-model's default 16.
 heads=${LUMEN_BENCH_HEADS:-8}
 large_heads=${LUMEN_BENCH_LARGE_HEADS:-12}
-later_layer_scale=${LUMEN_BENCH_LATER_LAYER_SCALE:-0.02}
+later_layer_scale=${LUMEN_BENCH_LATER_LAYER_SCALE:-0.002}
 venv=${LLAMA_REFERENCE_VENV:-/work/llamaref}
 [ -n "${LLAMA_REFERENCE_VENV:-}" ] || [ -x "$venv/bin/python" ] || venv=.build/llama-reference
 

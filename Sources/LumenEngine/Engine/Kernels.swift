@@ -175,6 +175,10 @@ enum Kernels {
             }
         }
         parallel(outputs, threads: threads, work: rows * columns * outputs / 4) { range in
+            #if LUMEN_FUSED_SIMD && arch(x86_64) && canImport(_Builtin_intrinsics)
+            multiplyQ8_0Rows(range, weights: quants, scales: scales, inputs: inputQuants, inputScales: inputScales, rows: rows,
+                             columns: columns, outputs: outputs, into: output)
+            #else
             for r in range {
                 let weightRow = quants + r * blocks * Q8_0.blockValues, weightScales = scales + r * blocks
                 var t = 0
@@ -220,6 +224,7 @@ enum Kernels {
                     t += 1
                 }
             }
+            #endif
         }
     }
 

@@ -171,7 +171,7 @@ enum Kernels {
                 let inverse: Float = scale == 0 ? 0 : 1 / scale
                 inputScales[t * blocks + block] = Float(Float16(scale))
                 let quantised = inputQuants + t * columns + block * Q8_0.blockValues
-                for index in 0..<Q8_0.blockValues { quantised[index] = Int8((values[index] * inverse).rounded()) }
+                for index in 0..<Q8_0.blockValues { quantised[index] = Int8((values[index] * inverse).rounded(.toNearestOrEven)) }
             }
         }
         parallel(outputs, threads: threads, work: rows * columns * outputs / 4) { range in

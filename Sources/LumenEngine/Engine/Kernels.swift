@@ -168,7 +168,8 @@ enum Kernels {
                 var largest: Float = 0
                 for index in 0..<Q8_0.blockValues { largest = max(largest, abs(values[index])) }
                 let scale = largest / 127
-                let inverse: Float = scale == 0 ? 0 : 1 / scale
+                // 127 / max, not 1 / scale: as ggml computes it, to the last bit.
+                let inverse: Float = largest == 0 ? 0 : 127 / largest
                 inputScales[t * blocks + block] = Float(Float16(scale))
                 let quantised = inputQuants + t * columns + block * Q8_0.blockValues
                 for index in 0..<Q8_0.blockValues { quantised[index] = Int8((values[index] * inverse).rounded(.toNearestOrEven)) }

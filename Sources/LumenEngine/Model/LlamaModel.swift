@@ -26,10 +26,12 @@ public final class LlamaModel: Sendable {
         var rotatesHalves: Bool { architecture == "qwen2" }
     }
 
-    /// A weight matrix: floats, or Q8_0 blocks multiplied as llama.cpp does (the input quantised
-    /// to Q8_0 per block too, integer dot products scaled by both blocks' scales).
+    /// A weight matrix, multiplied as llama.cpp does: floats; F16 values (held as floats) times
+    /// the input rounded to half precision; or Q8_0 blocks times the input quantised to Q8_0 per
+    /// block too (integer dot products scaled by both blocks' scales).
     enum Weights: Sendable {
         case dense([Float])
+        case half([Float])
         case q8_0(scales: [Float], quants: [Int8])
     }
 
@@ -81,7 +83,11 @@ public final class LlamaModel: Sendable {
             return try file.floats(name)
         }
         func weights(_ name: String, _ shape: [Int]) throws(GGUFError) -> Weights {
-            guard file.tensor(name)?.type == .q8_0 else { return .dense(try tensor(name, shape)) }
+            switch file.tensor(name)?.type {
+            case .f16?: return .half(try tensor(name, shape))
+            case .q8_0?: break
+            default: return .dense(try tensor(name, shape))
+            }
             _ = try tensor(name, shape)
             let blocks = try file.q8_0Blocks(name)
             return .q8_0(scales: blocks.scales, quants: blocks.quants)
@@ -345,6 +351,13 @@ public final class LlamaModel: Sendable {
         case .dense(let matrix):
             matrix.withUnsafeBufferPointer { m in
                 Kernels.multiply(m.baseAddress!, input, rows: rows, columns: columns, outputs: outputs, into: output, threads: threads)
+            }
+        case .half(let matrix):
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * columns) { rounded in
+                for index in 0..<(rows * columns) { rounded[index] = Kernels.roundToHalf(input[index]) }
+                matrix.withUnsafeBufferPointer { m in
+                    Kernels.multiply(m.baseAddress!, rounded.baseAddress!, rows: rows, columns: columns, outputs: outputs, into: output, threads: threads)
+                }
             }
         case .q8_0(let scales, let quants):
             scales.withUnsafeBufferPointer { s in

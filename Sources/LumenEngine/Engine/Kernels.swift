@@ -172,7 +172,11 @@ enum Kernels {
                 let inverse: Float = largest == 0 ? 0 : 127 / largest
                 inputScales[t * blocks + block] = Float(Float16(scale))
                 let quantised = inputQuants + t * columns + block * Q8_0.blockValues
-                for index in 0..<Q8_0.blockValues { quantised[index] = Int8((values[index] * inverse).rounded(.toNearestOrEven)) }
+                // Adding 1.5 × 2^23 rounds to the nearest integer (ties to even, as ggml's vector code
+                // rounds) and leaves it in the low bits: a loop the compiler vectorises.
+                for index in 0..<Q8_0.blockValues {
+                    quantised[index] = Int8(truncatingIfNeeded: (values[index] * inverse + 12_582_912).bitPattern)
+                }
             }
         }
         parallel(outputs, threads: threads, work: rows * columns * outputs / 4) { range in

@@ -136,7 +136,7 @@ public struct BPETokenizer: Sendable {
         var length = Array(repeating: 1, count: word.count)
         var next = Array(1...word.count)
         var previous = Array(-1..<(word.count - 1))
-        var queue = BigramQueue()
+        var queue = MergeHeap<BigramQueue.Bigram>()
         func consider(_ left: Int, _ right: Int) {
             guard left >= 0, right < word.count else { return }
             let pair = Pair(left: Array(word[left..<right]), right: Array(word[right..<(right + length[right])]))
@@ -256,9 +256,9 @@ enum ByteAlphabet {
     }
 }
 
-/// A min-heap of merge candidates: lowest rank first, then leftmost.
-private struct BigramQueue {
-    struct Bigram {
+/// Merge candidates: lowest rank first, then leftmost.
+private enum BigramQueue {
+    struct Bigram: MergeOrder {
         var rank: Int
         var left: Int
         var right: Int
@@ -268,35 +268,5 @@ private struct BigramQueue {
         func precedes(_ other: Bigram) -> Bool {
             rank != other.rank ? rank < other.rank : left < other.left
         }
-    }
-
-    private var heap: [Bigram] = []
-
-    mutating func push(_ bigram: Bigram) {
-        heap.append(bigram)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Bigram? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var best = parent
-            if left < heap.count && heap[left].precedes(heap[best]) { best = left }
-            if right < heap.count && heap[right].precedes(heap[best]) { best = right }
-            if best == parent { break }
-            heap.swapAt(parent, best)
-            parent = best
-        }
-        return top
     }
 }

@@ -53,7 +53,7 @@ public struct SentencePieceTokenizer: Sendable {
         var alive = Array(repeating: true, count: symbols.count)
         var next = Array(1...symbols.count)
         var previous = Array(-1..<(symbols.count - 1))
-        var queue = MergeQueue()
+        var queue = MergeHeap<MergeQueue.Candidate>()
         func consider(_ left: Int, _ right: Int) {
             guard left >= 0, right < symbols.count, let id = ids[symbols[left] + symbols[right]] else { return }
             queue.push(MergeQueue.Candidate(score: scores[id], left: left, right: right, text: symbols[left] + symbols[right]))
@@ -100,9 +100,9 @@ public struct SentencePieceTokenizer: Sendable {
     }
 }
 
-/// A max-heap of merge candidates: highest score first, then leftmost.
-private struct MergeQueue {
-    struct Candidate {
+/// Merge candidates: highest score first, then leftmost.
+private enum MergeQueue {
+    struct Candidate: MergeOrder {
         var score: Float
         var left: Int
         var right: Int
@@ -111,36 +111,6 @@ private struct MergeQueue {
         func precedes(_ other: Candidate) -> Bool {
             score != other.score ? score > other.score : left < other.left
         }
-    }
-
-    private var heap: [Candidate] = []
-
-    mutating func push(_ candidate: Candidate) {
-        heap.append(candidate)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Candidate? {
-        guard !heap.isEmpty else { return nil }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var best = parent
-            if left < heap.count && heap[left].precedes(heap[best]) { best = left }
-            if right < heap.count && heap[right].precedes(heap[best]) { best = right }
-            if best == parent { break }
-            heap.swapAt(parent, best)
-            parent = best
-        }
-        return top
     }
 }
 

@@ -163,6 +163,7 @@ import Testing
         options.kvCacheTokens = 64
         let engine = InferenceEngine(model: model, options: options, stats: EngineStats())
         defer { engine.stop() }
+        #expect { try engine.submit(Self.greedy([], maxTokens: 4)) } throws: { "\($0)".contains("no tokens") }
         #expect { try engine.submit(Self.greedy(Self.prompt(1, length: 30), maxTokens: 40)) } throws: {
             "\($0)".contains("needs 70 key/value positions") && "\($0)".contains("--kv-cache-tokens")
         }
@@ -192,5 +193,33 @@ import Testing
         #expect(next.tokens.count == 4)
         for _ in 0..<200 where engine.pool.freeBlocks != free { try await Task.sleep(for: .milliseconds(10)) }
         #expect(engine.pool.freeBlocks == free)
+    }
+
+    @Test func theTreeNeverHangsASequencesOwnBlockUnderAnotherSequencesBlocks() {
+        let pool = KVBlockPool(blocks: 8, layers: 1, width: 2)
+        let tree = PrefixTree(blockSize: pool.blockSize)
+        let tokens = Array(0..<48)
+        // Two sequences computed the same two blocks each; the second has a third of its own.
+        let first = (0..<2).compactMap { _ in pool.allocate() }, second = (0..<3).compactMap { _ in pool.allocate() }
+        tree.insert(tokens, table: first, count: 2, pool: pool)
+        tree.insert(tokens, table: second, count: 3, pool: pool)
+        #expect(tree.blockCount == 2)
+        for block in first + second { pool.release(block) }
+        // Only the first's blocks are cached, and both can be evicted once no sequence holds them.
+        #expect(tree.evictable(pool: pool) == 2 && pool.freeBlocks == 6)
+        #expect(tree.evictOne(pool: pool) && tree.evictOne(pool: pool) && !tree.evictOne(pool: pool))
+        #expect(pool.freeBlocks == 8)
+    }
+
+    @Test func streamedTextKeepsCharactersThatLaterTokensCombine() throws {
+        let tokenizer = try SentencePieceTokenizer(pieces: TinyModel.vocabulary().pieces, scores: TinyModel.vocabulary().scores,
+                                                   types: TinyModel.vocabulary().types, unknown: 0)
+        let bytes = Array("कि है".utf8)
+        let ids = bytes.map { byte in tokenizer.pieces.firstIndex(of: String(format: "<0x%02X>", byte)) ?? 0 }
+        var choice = EngineServer.ChoiceText(tokenizer: tokenizer, stops: [])
+        var streamed = ids.compactMap { choice.add($0, nil) }.joined()
+        streamed += choice.flush() ?? ""
+        // "ि" joins "क" into one grapheme after "क" was sent; it must still be sent.
+        #expect(streamed == "कि है" && choice.sent == "कि है")
     }
 }

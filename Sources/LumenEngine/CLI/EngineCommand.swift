@@ -49,7 +49,7 @@ struct Serve: AsyncParsableCommand {
     var threads: Int?
     @Option(help: "Tokens one forward pass may carry: running sequences' next tokens, then chunks of new prompts.")
     var maxBatchTokens = 512
-    @Option(help: "Key/value positions the cache holds across all sequences (default: 16 contexts, within 1 GiB).")
+    @Option(help: "Key/value positions the cache holds across all sequences (default: up to 16 contexts within 1 GiB, at least 4,096 or one context).")
     var kvCacheTokens: Int?
     @Flag(help: "Compute every prompt in full instead of reusing cached prefixes.")
     var noPrefixCache = false

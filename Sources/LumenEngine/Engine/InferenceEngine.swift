@@ -22,10 +22,11 @@ public struct EngineOptions: Sendable {
 
     public init() {}
 
-    /// The default cache: 16 contexts, within 1 GiB, at least one context.
+    /// The default cache: up to 16 contexts within 1 GiB, and at least one context or 4,096
+    /// positions, whichever is fewer (a long-context model gets what 1 GiB holds, not its context).
     static func defaultCacheTokens(for c: LlamaModel.Configuration) -> Int {
         let bytesPerToken = c.layers * c.kvEmbedding * 2 * MemoryLayout<Float>.size
-        return max(c.context, min(c.context * 16, (1 << 30) / max(1, bytesPerToken)))
+        return max(min(c.context, 4096), min(c.context * 16, (1 << 30) / max(1, bytesPerToken)))
     }
 }
 
@@ -57,13 +58,17 @@ final class GenerationHandle: Sendable {
     fileprivate let cancelled = Atomic<Bool>(false)
     private let wake: @Sendable () -> Void
 
-    fileprivate init(events: AsyncThrowingStream<GenerationEvent, any Error>, wake: @escaping @Sendable () -> Void) {
+    private let backpressure: Int
+
+    fileprivate init(events: AsyncThrowingStream<GenerationEvent, any Error>, backpressure: Int, wake: @escaping @Sendable () -> Void) {
         self.events = events
+        self.backpressure = backpressure
         self.wake = wake
     }
 
     func consumed() {
-        if unconsumed.subtract(1, ordering: .relaxed).newValue == 0 { wake() }
+        // Below the limit again: the engine may run this sequence now.
+        if unconsumed.subtract(1, ordering: .relaxed).newValue == backpressure - 1 { wake() }
     }
 
     func cancel() {
@@ -117,22 +122,23 @@ final class InferenceEngine: @unchecked Sendable {
         thread.start()
     }
 
-    /// Positions a request reserves: its prompt, its answer, and room for drafts past the end.
+    /// Positions a request reserves: its prompt and its answer (drafts never run past its end).
     private func positions(_ request: GenerationRequest) -> Int {
-        request.prompt.count + request.maxTokens + (speculates ? options.speculativeTokens : 0)
+        request.prompt.count + request.maxTokens
     }
 
     private var speculates: Bool { draftModel != nil || options.promptLookup }
 
     /// Queues `request`; refuses at once one that the whole cache could never hold.
     func submit(_ request: GenerationRequest) throws(GenerationRefusal) -> GenerationHandle {
+        guard !request.prompt.isEmpty else { throw GenerationRefusal(description: "the prompt has no tokens; send at least one token of text") }
         let needed = positions(request)
         guard pool.blocksNeeded(forPositions: needed) <= pool.blockCount else {
             throw GenerationRefusal(description: "this request needs \(needed) key/value positions (prompt \(request.prompt.count) + max_tokens \(request.maxTokens)), "
                 + "and the whole cache holds \(pool.capacity); lower max_tokens, or start lumen-engine with a larger --kv-cache-tokens")
         }
         let (events, continuation) = AsyncThrowingStream<GenerationEvent, any Error>.makeStream()
-        let handle = GenerationHandle(events: events) { [signal] in
+        let handle = GenerationHandle(events: events, backpressure: options.backpressureTokens) { [signal] in
             signal.lock()
             signal.signal()
             signal.unlock()
@@ -333,7 +339,7 @@ final class InferenceEngine: @unchecked Sendable {
         sequence.draftComputed = min(sequence.draftComputed, sequence.computed)
         if tree != nil && !sequence.promptCached && sequence.computed >= sequence.request.prompt.count {
             sequence.promptCached = true
-            tree?.insert(sequence.tokens, table: sequence.table, count: sequence.computed / pool.blockSize, pool: pool)
+            tree?.insert(sequence.tokens, table: sequence.table, count: min(sequence.computed, sequence.tokens.count) / pool.blockSize, pool: pool)
         }
     }
 
@@ -424,6 +430,8 @@ final class InferenceEngine: @unchecked Sendable {
             var batch = LlamaModel.Batch()
             var included: [Sequence] = []
             for sequence in active {
+                // A sequence the last step left out of its batch still has its earlier drafts counted.
+                if round == 0 { sequence.draftComputed = min(sequence.draftComputed, sequence.computed) }
                 // First round: catch the draft's cache up with the sequence; then one draft at a time.
                 let tokens = round == 0 ? Array(sequence.tokens[sequence.draftComputed...]) : [proposals[ObjectIdentifier(sequence)]?.0.last ?? 0]
                 let end = sequence.draftComputed + tokens.count

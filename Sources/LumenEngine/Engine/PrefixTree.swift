@@ -47,6 +47,10 @@ final class PrefixTree {
         for index in 0..<count {
             let key = Array(tokens[(index * blockSize)..<((index + 1) * blockSize)])
             if let child = node.children[key] {
+                // Cached already, from another sequence's blocks: this sequence's later blocks stay
+                // out, so that no cached block ever sits above one a running sequence holds alone
+                // (which would make it impossible to evict while it looks evictable).
+                guard child.block == table[index] else { return }
                 node = child
             } else {
                 let child = Node(block: table[index], key: key, parent: node)

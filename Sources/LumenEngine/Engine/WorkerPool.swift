@@ -18,17 +18,18 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     let threads: Int
-    private let generation = Atomic<Int>(0)
+    /// The job's number and its part count in one word (number << 16 | parts), so a worker never
+    /// pairs one job's number with another's part count.
+    private let job = Atomic<Int>(0)
     private let unfinished = Atomic<Int>(0)
     private let sleepers = NSCondition()
     /// One caller at a time: several engines in one process share a pool.
     private let turn = NSLock()
-    // Written before `generation` is raised, read by the workers after they see it raised.
+    // Written before `job` is raised, read by the workers after they see it raised.
     private var task: ((Int) -> Void)?
-    private var parts = 0
 
     private init(threads: Int) {
-        self.threads = threads
+        self.threads = min(threads, 1 << 15)
         for index in 1..<max(1, threads) {
             let thread = Thread { [self] in work(index) }
             thread.name = "lumen-engine worker \(index)"
@@ -44,10 +45,9 @@ final class WorkerPool: @unchecked Sendable {
         defer { turn.unlock() }
         withoutActuallyEscaping(body) { body in
             task = body
-            self.parts = parts
             unfinished.store(parts - 1, ordering: .relaxed)
             sleepers.lock()
-            generation.add(1, ordering: .releasing)
+            job.store(((job.load(ordering: .relaxed) >> 16) + 1) << 16 | parts, ordering: .releasing)
             sleepers.broadcast()
             sleepers.unlock()
             body(0)
@@ -60,17 +60,19 @@ final class WorkerPool: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            var current = job.load(ordering: .acquiring)
+            while current == seen {
                 spins += 1
                 // About a millisecond without work: sleep until the next.
                 if spins > 1 << 20 {
                     sleepers.lock()
-                    while generation.load(ordering: .acquiring) == seen { sleepers.wait() }
+                    while job.load(ordering: .acquiring) == seen { sleepers.wait() }
                     sleepers.unlock()
                 }
+                current = job.load(ordering: .acquiring)
             }
-            seen = generation.load(ordering: .acquiring)
-            if index < parts {
+            seen = current
+            if index < current & 0xFFFF {
                 perform(index)
                 unfinished.subtract(1, ordering: .releasing)
             }

@@ -101,6 +101,9 @@ public struct EngineServer: Sendable {
             text = prompt
         }
         let prompt = (bos.map { [$0] } ?? []) + encodeWithSpecialTokens(text)
+        guard !prompt.isEmpty else {
+            throw .invalidRequest("the prompt is empty and this model adds no BOS token; send at least one token of text", param: chat ? "messages" : "prompt")
+        }
         let context = model.configuration.context
         guard prompt.count < context else {
             throw .invalidRequest("the prompt has \(prompt.count) tokens; the model's context is \(context); shorten it", param: chat ? "messages" : "prompt",
@@ -175,7 +178,8 @@ public struct EngineServer: Sendable {
         var finish: String?
         var cachedTokens = 0
 
-        /// Text ready to send after `token`; sets `finish` at a stop string.
+        /// Text ready to send after `token`; sets `finish` at a stop string. Counted in Unicode
+        /// scalars: a later token may join a sent character into one grapheme with its own.
         mutating func add(_ token: Int, _ tokenLogprobs: TokenLogprobs?) -> String? {
             tokens.append(token)
             if let tokenLogprobs {
@@ -185,20 +189,25 @@ public struct EngineServer: Sendable {
             let text = tokenizer.decode(tokens)
             if let stop = stops.compactMap({ text.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
                 finish = "stop"
-                return take(String(text[..<stop.lowerBound]))
+                return take(text[..<stop.lowerBound].unicodeScalars)
             }
-            let holdBack = max(0, (stops.map(\.count).max() ?? 0) - 1)
-            guard !text.hasSuffix("\u{FFFD}"), text.count - holdBack > sent.count else { return nil }
-            return take(String(text.prefix(text.count - holdBack)))
+            let holdBack = max(0, (stops.map(\.unicodeScalars.count).max() ?? 0) - 1)
+            let scalars = text.unicodeScalars
+            guard scalars.last != "\u{FFFD}", scalars.count - holdBack > sentScalars else { return nil }
+            return take(scalars.dropLast(holdBack))
         }
 
         /// What is left once generation ends.
-        mutating func flush() -> String? { take(tokenizer.decode(tokens)) }
+        mutating func flush() -> String? { take(tokenizer.decode(tokens).unicodeScalars[...]) }
 
-        private mutating func take(_ ready: String) -> String? {
-            guard ready.count > sent.count else { return nil }
-            let new = String(ready.dropFirst(sent.count))
-            sent = ready
+        /// Unicode scalars of `sent`.
+        var sentScalars = 0
+
+        private mutating func take(_ ready: Substring.UnicodeScalarView) -> String? {
+            guard ready.count > sentScalars else { return nil }
+            let new = String(String.UnicodeScalarView(ready.dropFirst(sentScalars)))
+            sent += new
+            sentScalars = ready.count
             return new
         }
     }

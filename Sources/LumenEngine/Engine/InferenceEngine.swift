@@ -58,6 +58,7 @@ final class GenerationHandle: Sendable {
     fileprivate let cancelled = Atomic<Bool>(false)
     private let wake: @Sendable () -> Void
 
+    /// Tokens it may be ahead of its consumer.
     private let backpressure: Int
 
     fileprivate init(events: AsyncThrowingStream<GenerationEvent, any Error>, backpressure: Int, wake: @escaping @Sendable () -> Void) {
@@ -75,6 +76,9 @@ final class GenerationHandle: Sendable {
         cancelled.store(true, ordering: .relaxed)
         wake()
     }
+
+    /// Its consumer has not taken what was made: the sequence waits rather than fill memory.
+    fileprivate var isHeldBack: Bool { unconsumed.load(ordering: .relaxed) >= backpressure }
 }
 
 /// Why the engine refused a request.
@@ -143,7 +147,7 @@ final class InferenceEngine: @unchecked Sendable {
             signal.signal()
             signal.unlock()
         }
-        let sequence = Sequence(request: request, handle: handle, continuation: continuation, backpressure: options.backpressureTokens)
+        let sequence = Sequence(request: request, handle: handle, continuation: continuation)
         continuation.onTermination = { @Sendable _ in handle.cancel() }
         signal.lock()
         submitted.append(sequence)
@@ -188,13 +192,21 @@ final class InferenceEngine: @unchecked Sendable {
 
     /// One forward pass; false when no sequence could run.
     private func iterate() -> Bool {
-        dropCancelled()
+        for sequence in running where sequence.handle.cancelled.load(ordering: .relaxed) { sequence.done = true }
+        retireDone()
+        waiting.removeAll { sequence in
+            guard sequence.handle.cancelled.load(ordering: .relaxed) else { return false }
+            stats.waiting.subtract(1, ordering: .relaxed)
+            sequence.continuation.finish()
+            return true
+        }
         admit()
         var batch = LlamaModel.Batch()
         var work: [(sequence: Sequence, rows: Int, drafts: [Int], draftDistributions: [[(token: Int, probability: Float)]])] = []
         var budget = options.maxBatchTokens
-        // Decoding sequences first: one token each, plus drafts to verify.
-        let decoding = running.filter { $0.pending == 1 && !$0.heldBack }
+        // Decoding sequences first: one token each, plus drafts to verify (drafted only for as many
+        // as the budget can take).
+        let decoding = Array(running.filter { $0.pending == 1 && !$0.handle.isHeldBack }.prefix(budget))
         let proposals = propose(for: decoding)
         for sequence in decoding where budget > 0 {
             let (drafts, distributions) = proposals[ObjectIdentifier(sequence)] ?? ([], [])
@@ -216,23 +228,27 @@ final class InferenceEngine: @unchecked Sendable {
         for item in work {
             let sequence = item.sequence
             let wantsLogits = item.rows == sequence.pending + item.drafts.count
-            if !wantsLogits {
-                sequence.computed += item.rows
-                stats.promptTokens.add(item.rows, ordering: .relaxed)
-                continue
-            }
-            if sequence.generated == 0 { stats.promptTokens.add(sequence.pending, ordering: .relaxed) }
+            if sequence.generated == 0 { stats.promptTokens.add(item.rows - item.drafts.count, ordering: .relaxed) }
             sequence.computed += item.rows - item.drafts.count
+            guard wantsLogits else { continue }
             let rows = (0...item.drafts.count).compactMap { _ in next.next() }
             accept(sequence, logits: rows, drafts: item.drafts, draftDistributions: item.draftDistributions)
         }
+        retireDone()
+        recordCacheUse()
+        return true
+    }
+
+    private func retireDone() {
         running.removeAll { sequence in
             guard sequence.done else { return false }
             finish(sequence)
             return true
         }
+    }
+
+    private func recordCacheUse() {
         stats.cacheTokens.store(pool.capacity - pool.freeBlocks * pool.blockSize, ordering: .relaxed)
-        return true
     }
 
     /// Adds `count` rows of `sequence` (its pending tokens, then `extra` drafts) to `batch`,
@@ -299,21 +315,6 @@ final class InferenceEngine: @unchecked Sendable {
         }
     }
 
-    private func dropCancelled() {
-        for sequence in running where sequence.handle.cancelled.load(ordering: .relaxed) { sequence.done = true }
-        running.removeAll { sequence in
-            guard sequence.done else { return false }
-            finish(sequence)
-            return true
-        }
-        waiting.removeAll { sequence in
-            guard sequence.handle.cancelled.load(ordering: .relaxed) else { return false }
-            stats.waiting.subtract(1, ordering: .relaxed)
-            sequence.continuation.finish()
-            return true
-        }
-    }
-
     /// Samples after `logits` (one row per verified position), accepting drafts while they hold.
     private func accept(_ sequence: Sequence, logits: [[Float]], drafts: [Int], draftDistributions: [[(token: Int, probability: Float)]]) {
         var accepted = 0
@@ -350,7 +351,6 @@ final class InferenceEngine: @unchecked Sendable {
             return
         }
         sequence.tokens.append(token)
-        sequence.generated += 1
         sequence.sampler.record(token)
         stats.generatedTokens.add(1, ordering: .relaxed)
         let logprobs = sequence.request.topLogprobs.map { Sampler.logprobs(logits, chosen: token, top: $0) }
@@ -376,7 +376,7 @@ final class InferenceEngine: @unchecked Sendable {
         sequence.reservation = 0
         // Counted before the client hears of the end, so what it reads next is current.
         stats.running.subtract(1, ordering: .relaxed)
-        stats.cacheTokens.store(pool.capacity - pool.freeBlocks * pool.blockSize, ordering: .relaxed)
+        recordCacheUse()
         if sequence.handle.cancelled.load(ordering: .relaxed) {
             sequence.continuation.finish()
         } else {
@@ -476,19 +476,14 @@ private final class Sequence {
     var computed = 0
     var table: [Int] = []
     var reservation = 0
-    var generated = 0
     var done = false
     var finishReason = "length"
     var promptCached = false
     var draftTable: [Int] = []
     var draftComputed = 0
 
-    let backpressure: Int
-
-    init(request: GenerationRequest, handle: GenerationHandle, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation,
-         backpressure: Int) {
+    init(request: GenerationRequest, handle: GenerationHandle, continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation) {
         self.request = request
-        self.backpressure = backpressure
         self.handle = handle
         self.continuation = continuation
         sampler = Sampler(request.sampling, seed: request.seed)
@@ -498,6 +493,6 @@ private final class Sequence {
     /// Tokens still to run before the next sample.
     var pending: Int { tokens.count - computed }
 
-    /// Its client has not taken what it made: it waits rather than fill memory.
-    var heldBack: Bool { handle.unconsumed.load(ordering: .relaxed) >= backpressure }
+    /// Tokens generated so far.
+    var generated: Int { tokens.count - request.prompt.count }
 }

@@ -16,9 +16,11 @@ public struct EngineServer: Sendable {
     public let modelName: String
     let bos: Int?
     let eos: Int
+    /// The vocabulary's control tokens, read as themselves in prompts (found once, not per request).
+    let controlTokens: [(id: Int, text: String)]
     private let counter = RequestCounter()
-    let stats: EngineStats
     let engine: InferenceEngine
+    var stats: EngineStats { engine.stats }
     /// Requests waiting for a turn beyond this are refused (429) rather than queued.
     var maxWaiting = 256
     /// A sequence without a new token this long makes `/health` fail: generation is wedged.
@@ -34,9 +36,8 @@ public struct EngineServer: Sendable {
                                 + "\(model.configuration.vocabulary); a draft model must share its target's tokenizer")
             }
         }
-        stats = EngineStats()
-        engine = InferenceEngine(model: model, draftModel: draftModel, options: options, stats: stats)
         tokenizer = try loadTokenizer(gguf: file)
+        controlTokens = tokenizer.controlTokens
         let declared = file["tokenizer.chat_template"]?.stringValue
         guard let template = override ?? declared.flatMap(ChatTemplate.detect) else {
             throw GGUFError("\(file.path) has " + (declared == nil ? "no chat template" : "a chat template lumen-engine does not recognise")
@@ -46,6 +47,8 @@ public struct EngineServer: Sendable {
         self.modelName = modelName
         bos = addsBOSToken(gguf: file) ? file["tokenizer.ggml.bos_token_id"]?.intValue ?? 1 : nil
         eos = file["tokenizer.ggml.eos_token_id"]?.intValue ?? 2
+        // Last: its thread and cache memory start only for a file that passed every check.
+        engine = InferenceEngine(model: model, draftModel: draftModel, options: options, stats: EngineStats())
     }
 
     public func application(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
@@ -53,7 +56,7 @@ public struct EngineServer: Sendable {
         router.get("/health") { _, _ in
             if let stalled = stats.stalledSeconds, stalled > wedgeTimeout {
                 return HTTPAnswer.json(.map([.init("status", .string("wedged")),
-                                             .init("detail", .string("no token for \(Int(stalled)) s; restart lumen-engine"))]),
+                                             .init("detail", .string("generation has not advanced for \(Int(stalled)) s; restart lumen-engine"))]),
                                        status: .serviceUnavailable)
             }
             return HTTPAnswer.json(.map([.init("status", .string("ok"))]))
@@ -95,7 +98,7 @@ public struct EngineServer: Sendable {
             }
             let pairs = messages.map { (role: $0["role"]?.stringValue ?? "user", content: ($0["content"] ?? .null).messageText) }
             let continueFinal = body["continue_final_message"]?.boolValue ?? false
-            text = template.render(pairs, continueFinal: continueFinal, endOfSequence: tokenizer.controlTokens.first { $0.id == eos }?.text ?? "")
+            text = template.render(pairs, continueFinal: continueFinal, endOfSequence: controlTokens.first { $0.id == eos }?.text ?? "")
         } else {
             guard let prompt = body["prompt"]?.stringValue else { throw .invalidRequest("prompt is required and must be a string", param: "prompt") }
             text = prompt
@@ -130,12 +133,11 @@ public struct EngineServer: Sendable {
 
     /// Text to tokens, with the vocabulary's control tokens (`</s>`, `<|im_end|>`) read as themselves.
     func encodeWithSpecialTokens(_ text: String) -> [Int] {
-        let specials = tokenizer.controlTokens
         var tokens: [Int] = []
         var rest = Substring(text)
         var first = true
         while !rest.isEmpty {
-            let found = specials.compactMap { special in rest.range(of: special.text).map { (special.id, $0) } }.min { $0.1.lowerBound < $1.1.lowerBound }
+            let found = controlTokens.compactMap { special in rest.range(of: special.text).map { (special.id, $0) } }.min { $0.1.lowerBound < $1.1.lowerBound }
             let plain = found.map { rest[..<$0.1.lowerBound] } ?? rest
             if !plain.isEmpty { tokens += tokenizer.encode(String(plain), atStart: first) }
             first = false

@@ -53,6 +53,7 @@ public enum Agent {
                            onListening: @escaping @Sendable (_ publicPort: Int, _ adminPort: Int) -> Void = { _, _ in }) async throws {
         let options = { (given: AgentOptions) in
             var options = given
+            options.gateway.fitConnectionCaps(openFiles: ListenerLimits.raiseOpenFileLimit(), logger: logger)
             options.gateway.peerToken = PeerToken.derive(clusterToken: given.clusterToken)
             return options
         }(options)
@@ -84,7 +85,7 @@ public enum Agent {
         gateway.register(on: publicRouter)
         let publicApp = Application(
             router: publicRouter,
-            server: .streamingHTTP1(),
+            server: .streamingHTTP1(limits: options.gateway.publicListener),
             configuration: .init(address: .hostname(options.listenHost, port: options.listenPort), serverName: "lumen-agent", backlog: 4096),
             onServerRunning: { channel in ports.report(public: channel.localAddress?.port ?? options.listenPort) },
             logger: logger)
@@ -94,6 +95,7 @@ public enum Agent {
                  version: version, logger: logger).register(on: adminRouter)
         let adminApp = Application(
             router: adminRouter,
+            server: .guardedHTTP1(limits: options.gateway.adminListener),
             configuration: .init(address: .hostname(options.adminHost, port: options.adminPort), serverName: "lumen-agent-admin"),
             onServerRunning: { channel in ports.report(admin: channel.localAddress?.port ?? options.adminPort) },
             logger: logger)

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import LumenAPI
 import LumenGateway
 import Logging
 
@@ -64,6 +65,18 @@ struct Run: AsyncParsableCommand {
     var scaleDownWindow = 30.0
     @Option(help: "Seconds a replica may take to become ready before it counts as a failed start.")
     var replicaStartTimeout = 600.0
+    @Option(help: "Seconds a client may take to send a request's whole head (from connecting, or from its first byte on a kept-alive connection); then 408 and the connection is closed. Both ports.")
+    var headerTimeout = 10.0
+    @Option(help: "Seconds a client may take to send a request's whole body after its head; then the connection is closed. Both ports.")
+    var bodyTimeout = 60.0
+    @Option(help: "Seconds a kept-alive connection may wait for its next request. Responses are never timed: a stream that keeps writing is not cut. Both ports.")
+    var idleTimeout = 90.0
+    @Option(help: "Open connections the public port holds at most; more are answered 503 and closed (lowered to what the open-file limit allows). The admin port holds 256.")
+    var maxConnections = 4096
+    @Option(help: "Open connections one client address (an IPv6 /64) may hold on the public port; more are answered 503 and closed. The admin port allows 64.")
+    var maxConnectionsPerAddress = 256
+    @Option(help: "Requests the public API serves at once (a stream counts until its end); more get 503 with retry-after.")
+    var maxInFlight = 1024
 
     static func address(_ text: String, option: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
@@ -78,6 +91,12 @@ struct Run: AsyncParsableCommand {
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must be 0 or more seconds.") }
         if probeInterval < 0 { throw ValidationError("--probe-interval must be 0 (off) or more seconds.") }
         if probeTimeout <= 0 { throw ValidationError("--probe-timeout must be more than 0 seconds.") }
+        if headerTimeout <= 0 || bodyTimeout <= 0 || idleTimeout <= 0 {
+            throw ValidationError("--header-timeout, --body-timeout and --idle-timeout must be more than 0 seconds.")
+        }
+        if maxConnections < 1 || maxConnectionsPerAddress < 1 || maxInFlight < 1 {
+            throw ValidationError("--max-connections, --max-connections-per-address and --max-in-flight must be 1 or more.")
+        }
         if queueTimeout <= 0 || scaleDownWindow < 0 || replicaStartTimeout <= 0 {
             throw ValidationError("--queue-timeout and --replica-start-timeout must be more than 0 seconds, --scale-down-window 0 or more.")
         }
@@ -110,6 +129,14 @@ struct Run: AsyncParsableCommand {
         (options.adminHost, options.adminPort) = try Self.address(adminListen, option: "--admin-listen")
         options.drainTimeout = .seconds(drainTimeout)
         options.gateway.maxRequestBytes = maxRequestBytes
+        options.gateway.maxInFlight = maxInFlight
+        for listener in [\GatewayConfiguration.publicListener, \GatewayConfiguration.adminListener] {
+            options.gateway[keyPath: listener].headerTimeout = .milliseconds(Int(headerTimeout * 1000))
+            options.gateway[keyPath: listener].bodyTimeout = .milliseconds(Int(bodyTimeout * 1000))
+            options.gateway[keyPath: listener].idleTimeout = .milliseconds(Int(idleTimeout * 1000))
+        }
+        options.gateway.publicListener.maxConnections = maxConnections
+        options.gateway.publicListener.maxConnectionsPerAddress = maxConnectionsPerAddress
         options.gateway.replicaChoice = GatewayConfiguration.ReplicaChoice(rawValue: replicaChoice) ?? .prefixAffinity
         options.probeInterval = probeInterval > 0 ? .milliseconds(Int(probeInterval * 1000)) : nil
         options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))

@@ -18,6 +18,8 @@ public final class Gateway: Sendable {
     let ledger: UsageLedger
     let limiter = KeyLimiter()
     let retryBudget = RetryBudget()
+    /// Requests served now, for the `--max-in-flight` bound.
+    let inFlight = InFlightCounter()
     public let metrics = GatewayMetrics()
     /// Shadow tests' sampling, mirrored requests and their pairs.
     public let shadows: ShadowMirror
@@ -40,6 +42,7 @@ public final class Gateway: Sendable {
 
     /// Adds the public routes to `router`.
     public func register(on router: Router<BasicRequestContext>) {
+        router.add(middleware: InFlightLimit(limit: configuration.maxInFlight, counter: inFlight))
         router.post("/v1/chat/completions") { request, _ in await self.generate(request, .chatCompletions) }
         router.post("/v1/completions") { request, _ in await self.generate(request, .completions) }
         router.post("/v1/embeddings") { request, _ in await self.generate(request, .embeddings) }

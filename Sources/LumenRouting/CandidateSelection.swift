@@ -53,13 +53,17 @@ public enum CandidateSelection {
         public var needs: Set<String>
         /// The request's difficulty in [0, 1]; nil when the strategy does not score.
         public var score: Double?
+        /// Answers the request asks for (`n`, `best_of`, one per prompt of a batch): each may reach the output limit.
+        public var choices: Int
 
-        public init(promptTokens: Int, promptTokensAtMost: Int? = nil, maxTokens: Int? = nil, needs: Set<String> = [], score: Double? = nil) {
+        public init(promptTokens: Int, promptTokensAtMost: Int? = nil, maxTokens: Int? = nil, needs: Set<String> = [], score: Double? = nil,
+                    choices: Int = 1) {
             self.promptTokens = promptTokens
             self.promptTokensAtMost = promptTokensAtMost ?? promptTokens
             self.maxTokens = maxTokens
             self.needs = needs
             self.score = score
+            self.choices = max(1, choices)
         }
     }
 
@@ -166,13 +170,15 @@ public enum CandidateSelection {
     }
 
     /// The most output a request can get from `candidate`: its max_tokens, else the model's limit, else what its context leaves.
+    /// The most output tokens the request can be billed for: every choice at its limit.
     public static func outputTokensAtMost(maxOutputTokens: Int?, contextWindow: Int, _ demand: Demand) -> Int {
-        demand.maxTokens ?? maxOutputTokens ?? max(0, contextWindow - demand.promptTokens)
+        let perChoice = demand.maxTokens ?? maxOutputTokens ?? max(0, contextWindow - demand.promptTokens)
+        return perChoice.multipliedReportingOverflow(by: demand.choices).overflow ? Int.max / 2 : perChoice * demand.choices
     }
 
     static func evaluate(_ candidate: Candidate, demand: Demand, rules: Rules, bar: Double) -> Verdict {
         let prompt = Double(demand.promptTokens)
-        let expectedOutput = Double(min(demand.maxTokens ?? rules.expectedOutputTokens, rules.expectedOutputTokens))
+        let expectedOutput = Double(min(demand.maxTokens ?? rules.expectedOutputTokens, rules.expectedOutputTokens) * demand.choices)
         let outputCap = outputTokensAtMost(maxOutputTokens: candidate.maxOutputTokens, contextWindow: candidate.contextWindow, demand)
         let expected = (prompt * candidate.inputPerMTok + expectedOutput * candidate.outputPerMTok) / 1_000_000
         let worst = (Double(demand.promptTokensAtMost) * candidate.inputPerMTok + Double(outputCap) * candidate.outputPerMTok) / 1_000_000

@@ -42,6 +42,55 @@ public struct RequestFeatures: Sendable, Equatable {
         let structured = body["tools"]?.arrayValue.map { !$0.isEmpty } == true
             || body["response_format"]?["type"]?.stringValue == "json_schema"
         self = Self.measure(text, messages: messages, structured: structured)
+        promptTokensAtMost += Self.promptBoundBeyondText(body)
+    }
+
+    /// An embeddings body's input (a string, strings, or token lists): no difficulty, only its size.
+    public init(embeddingsBody body: JSONValue) {
+        let input = body["input"] ?? .null
+        let bytes = Self.textBytes(input)
+        self.init(values: [:], promptTokens: bytes / 4 + Self.tokenIDs(input), promptTokensAtMost: bytes + Self.tokenIDs(input) + 8)
+    }
+
+    /// Tokens the model is billed for beyond the messages' text: tool definitions and calls, schemas,
+    /// names, token-id prompts and images. Counted as bytes (a token covers at least one), so the bound holds.
+    private static func promptBoundBeyondText(_ body: JSONValue) -> Int {
+        var bound = 0
+        for field in ["tools", "functions", "tool_choice", "response_format"] {
+            if let value = body[field], !value.isNull { bound += value.json(pretty: false).utf8.count }
+        }
+        for message in body["messages"]?.arrayValue ?? [] {
+            for field in ["tool_calls", "function_call", "name", "tool_call_id"] {
+                if let value = message[field], !value.isNull { bound += value.json(pretty: false).utf8.count }
+            }
+            // Images and audio cost far more tokens than their URL's bytes: a generous flat bound each.
+            for part in message["content"]?.arrayValue ?? [] where part["type"]?.stringValue != "text" {
+                bound += Self.tokensPerMediaPart
+            }
+        }
+        if let prompt = body["prompt"] { bound += tokenIDs(prompt) }
+        return bound
+    }
+
+    /// The bound for one image or audio part of a message.
+    static let tokensPerMediaPart = 4_096
+
+    /// Integers in a token-id list (or lists of them).
+    private static func tokenIDs(_ value: JSONValue) -> Int {
+        switch value {
+        case .number: 1
+        case .list(let items): items.reduce(0) { $0 + tokenIDs($1) }
+        default: 0
+        }
+    }
+
+    /// UTF-8 bytes of the strings in `value`.
+    private static func textBytes(_ value: JSONValue) -> Int {
+        switch value {
+        case .string(let text): text.utf8.count
+        case .list(let items): items.reduce(0) { $0 + textBytes($1) }
+        default: 0
+        }
     }
 
     /// The features of `text`, spread over `messages` messages. One pass over the UTF-8 bytes, for

@@ -39,7 +39,16 @@ extension CandidateSelection.Demand {
         let parts = body["messages"]?.arrayValue?.flatMap { $0["content"]?.arrayValue ?? [] } ?? []
         if parts.contains(where: { $0["type"]?.stringValue == "image_url" }) { needs.insert("vision") }
         self.init(promptTokens: features.promptTokens, promptTokensAtMost: features.promptTokensAtMost,
-                  maxTokens: body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue, needs: needs, score: score)
+                  maxTokens: body["max_completion_tokens"]?.intValue ?? body["max_tokens"]?.intValue, needs: needs, score: score,
+                  choices: Self.choices(body))
+    }
+
+    /// How many answers a body asks for: `n` (or completions' larger `best_of`) for each prompt of a batch.
+    public static func choices(_ body: JSONValue) -> Int {
+        let perPrompt = max(body["n"]?.intValue ?? 1, body["best_of"]?.intValue ?? 1, 1)
+        // A completions batch: a list of strings or of token lists (a single token list is one prompt).
+        let prompts = body["prompt"]?.arrayValue.map { list in list.allSatisfy { $0.intValue != nil } ? 1 : list.count } ?? 1
+        return min(perPrompt, 1 << 16) * min(max(prompts, 1), 1 << 16)
     }
 }
 

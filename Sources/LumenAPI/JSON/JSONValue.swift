@@ -1,6 +1,6 @@
 /// A JSON document that keeps key order and number text: requests are rewritten and relayed
 /// without reordering, and manifests print in a stable canonical order.
-public indirect enum JSONValue: Sendable, Hashable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     /// A number kept as its exact text, so `2.50` USD never becomes `2.4999…`.

@@ -10,6 +10,10 @@ extension Gateway {
         var score: Double?
         /// The most the request can cost on any of the candidates: what budgets reserve.
         var worstCase: Decimal
+        /// The most tokens (prompt and every choice's output) it can use on any candidate: what a key's TPM holds.
+        var worstCaseTokens: Int
+        /// The prompt's tokens as estimated from its text: what a stream cut off before its usage is billed for.
+        var promptEstimate: Int
         var prefixKey: UInt64?
     }
 
@@ -33,15 +37,18 @@ extension Gateway {
             throw .invalidRequest(refusal + "; lower max_tokens, pin a model, or change the route's rules", param: "model", code: "no_qualified_model")
         }
         let chosen = outcome.order.compactMap { name in models.first { $0.name == name } }
-        return Choice(candidates: chosen, score: score, worstCase: Self.worstCase(chosen, demand), prefixKey: features.prefixKey)
+        return Self.choice(chosen, demand: demand, features: features, score: score)
     }
 
     /// A request that names `model` itself.
     func pinned(to model: ServedModel, body: JSONValue, endpoint: Endpoint) -> Choice {
         let features = Self.features(body, endpoint)
-        return Choice(candidates: [model], score: nil,
-                      worstCase: Self.worstCase([model], CandidateSelection.Demand(body: body, features: features, score: nil)),
-                      prefixKey: features.prefixKey)
+        return Self.choice([model], demand: CandidateSelection.Demand(body: body, features: features, score: nil), features: features, score: nil)
+    }
+
+    private static func choice(_ models: [ServedModel], demand: CandidateSelection.Demand, features: RequestFeatures, score: Double?) -> Choice {
+        Choice(candidates: models, score: score, worstCase: worstCase(models, demand), worstCaseTokens: worstCaseTokens(models, demand),
+               promptEstimate: features.promptTokens, prefixKey: features.prefixKey)
     }
 
     /// A model's replicas in the order a new request tries them: by prefix affinity and load, or in turn.
@@ -63,9 +70,16 @@ extension Gateway {
         return order.compactMap { id in upstreams.first { $0.id == id } }
     }
 
-    /// Embeddings have no difficulty and no output: their features are empty.
+    /// Embeddings have no difficulty and no output: only their input's size counts.
     private static func features(_ body: JSONValue, _ endpoint: Endpoint) -> RequestFeatures {
-        endpoint == .embeddings ? RequestFeatures(values: [:], promptTokens: 0) : RequestFeatures(body: body)
+        endpoint == .embeddings ? RequestFeatures(embeddingsBody: body) : RequestFeatures(body: body)
+    }
+
+    private static func worstCaseTokens(_ models: [ServedModel], _ demand: CandidateSelection.Demand) -> Int {
+        models.map { model in
+            demand.promptTokensAtMost + CandidateSelection.outputTokensAtMost(
+                maxOutputTokens: model.spec.maxOutputTokens, contextWindow: model.spec.contextWindow, demand)
+        }.max() ?? demand.promptTokensAtMost
     }
 
     /// In exact decimal money, so that a budget of N worst cases admits exactly N requests.

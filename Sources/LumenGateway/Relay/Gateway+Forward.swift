@@ -233,11 +233,12 @@ extension Gateway {
                     let buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
                     exchange.ttft = ContinuousClock.now - exchange.started
                     health.succeeded(upstream.id, ttft: exchange.ttft)
-                    var answer = try JSONValue(json: String(buffer: buffer))
+                    var answer = try JSONValue(buffer: buffer)
                     answer = answer.setting("model", .string(model.name))
                     readUsage(answer["usage"], into: &exchange)
                     if !exchange.shadows.isEmpty { (exchange.answerText, exchange.answerToolCalls) = Self.answerParts(answer) }
-                    finish(exchange, outcome: .completed)
+                    // The row is on disk before the answer is returned.
+                    _ = await finish(exchange, outcome: .completed).durable()
                     return jsonResponse(answer, exchange)
                 } catch {
                     let reason = "the upstream \(upstream.id) sent an unreadable answer: \(Self.describe(error))"

@@ -92,14 +92,12 @@ extension Gateway {
     func forwardStream(_ body: JSONValue, endpoint: Endpoint, plan: Plan, exchange: Exchange) async -> Response {
         var exchange = exchange
         let target = body["model"]?.stringValue ?? ""
-        let key = exchange.key
         let first = await attempt(endpoint, candidates: plan.candidates, prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts,
                                   requestID: exchange.requestID, queueDeadline: plan.queueDeadline) { _, upstream in
             Self.outgoing(body, to: upstream, stream: true)
         }
         startShadows(exchange.shadows, body: body, endpoint: endpoint, plan: plan)
         guard case .answered(let model, let upstream, let upstreamResponse) = first else {
-            if let key { limiter.releaseStream(key) }
             switch first {
             case .refused(let model, let upstream, let status, let errorBody):
                 exchange.model = model
@@ -128,8 +126,10 @@ extension Gateway {
         var headers = headers(exchange, contentType: "text/event-stream")
         headers[.cacheControl] = "no-cache"
         let ending = StreamEnding { [self] in
-            if let key { limiter.releaseStream(key) }
-            finish(started, outcome: .clientClosed)
+            // The upstream read the prompt: it is billed even though nothing reached the client.
+            var abandoned = started
+            abandoned.promptTokens = started.promptEstimate
+            finish(abandoned, outcome: .clientClosed)
         }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             ending.begin()
@@ -137,7 +137,8 @@ extension Gateway {
             var relay = start.relay
             var leg = start.leg
             var tried = triedAtStart
-            var output = Output.client(writer)
+            // It holds back [DONE] until the ledger row is durable.
+            var output = Output.client(LedgerHeldWriter(writer))
             // A hedged start read up to the first token: send that, then go on from where it stopped.
             var pending: LegEnd? = nil
             for event in start.events where pending == nil {
@@ -181,17 +182,21 @@ extension Gateway {
                     }
                 }
             }
-            if case .client(let writer) = output { try? await writer.finish(nil) }
             exchange.ttft = relay.firstContentAt.map { $0 - exchange.started }
-            exchange.promptTokens = relay.promptTokens ?? exchange.promptTokens
+            // A stream cut off before the upstream's usage chunk is billed for its prompt as estimated, and what was sent.
+            exchange.promptTokens = relay.promptTokens ?? max(exchange.promptTokens, exchange.promptEstimate)
             exchange.completionTokens = relay.completionTokens
             exchange.cachedTokens = relay.cachedTokens ?? 0
             if !exchange.shadows.isEmpty {
                 exchange.answerText = relay.text
                 exchange.answerToolCalls = ShadowTicket.ToolCall.of(relay)
             }
-            if let key { self.limiter.releaseStream(key) }
-            self.finish(exchange, outcome: outcome)
+            let receipt = self.finish(exchange, outcome: outcome)
+            if case .client(let writer) = output {
+                // The row is on disk before the stream's last bytes.
+                _ = await receipt.durable()
+                try? await writer.finish(nil)
+            }
         })
     }
 

@@ -15,7 +15,7 @@ public import HTTPTypes
 public final class Gateway: Sendable {
     let state: GatewayState
     let client: HTTPClient
-    let ledger: UsageLedger
+    public let ledger: UsageLedger
     let limiter = KeyLimiter()
     let retryBudget = RetryBudget()
     /// Requests served now, for the `--max-in-flight` bound.
@@ -57,7 +57,9 @@ public final class Gateway: Sendable {
 
     /// Everything known about one request, for its response headers, log line and ledger row.
     struct Exchange {
-        let requestID: String
+        var requestID: String
+        /// The id the client sent, if any (a peer agent's is the calling agent's own id).
+        var clientRequestID: String?
         let started = ContinuousClock.now
         let startedAt = Date()
         var key: APIKeyRecord?
@@ -77,6 +79,10 @@ public final class Gateway: Sendable {
         var hedged = false
         /// What the request holds against its budgets until it ends.
         var reservation: BudgetBook.Reservation?
+        /// What the request holds against its key's limits (a stream slot, worst-case tokens) until it ends.
+        var keyLease: KeyLimiter.Lease?
+        /// The prompt's estimated tokens: billed when a stream ends before the upstream reported usage.
+        var promptEstimate = 0
         /// Whether a stream ended with an error event because no upstream could continue it.
         var unrecoverable = false
         /// Whether the answer is streamed (its TTFT is then a first token's, not the whole answer's).
@@ -88,6 +94,8 @@ public final class Gateway: Sendable {
         var answerToolCalls: [ShadowTicket.ToolCall] = []
         /// Sent by a peer agent, which keeps the ledger, limits and budgets for it.
         var peer = false
+        /// The node that sent it, as its verified peer token names it (for the host's peer row).
+        var peerNode: String?
         /// Models this request was passed over by for lack of room: their demand until it ends.
         var spills: [ReplicaPool] = []
 
@@ -96,13 +104,21 @@ public final class Gateway: Sendable {
 
     private func generate(_ request: Request, _ endpoint: Endpoint) async -> Response {
         var request = request
-        var exchange = Exchange(requestID: Self.requestID(request))
+        var exchange = Exchange(requestID: Self.requestID(request), clientRequestID: Self.clientRequestID(request))
         // In flight until `finish` writes its ledger row (for streams, at the last byte).
         retryBudget.requestStarted()
         let current = state.snapshot
         do {
-            if isPeer(request) {
+            // Serving what the ledger cannot record would be serving unbilled.
+            if let problem = ledger.refusal {
+                throw OpenAIError(status: 503, message: "the usage ledger cannot be written: \(problem); check the disk at \(ledger.location)",
+                                  type: "server_error", code: "ledger_unavailable", retryAfter: 5)
+            }
+            if let node = peerNode(request) {
                 exchange.peer = true
+                exchange.peerNode = node
+                // The calling agent's id, so its row and this host's peer row can be matched.
+                if let given = exchange.clientRequestID { exchange.requestID = given }
                 return try await servePeer(&request, endpoint, exchange: exchange, state: current)
             }
             let key = try authenticate(request, current)
@@ -114,10 +130,15 @@ public final class Gateway: Sendable {
             let stream = try Self.optionalBool(body, "stream") ?? false
             exchange.streamed = stream
             if stream && !endpoint.canStream { throw OpenAIError.invalidRequest("embeddings cannot be streamed", param: "stream") }
+            try Self.checkCounts(body)
             let plan = try resolve(modelName, in: current, for: key, body: body, endpoint: endpoint, headers: request.headers)
             exchange.route = plan.route
             exchange.score = plan.score
-            if let refusal = limiter.admit(key, stream: stream) { throw Self.error(for: refusal) }
+            exchange.promptEstimate = plan.promptEstimate
+            switch limiter.admit(key, stream: stream, worstCaseTokens: plan.worstCaseTokens) {
+            case .success(let lease): exchange.keyLease = lease
+            case .failure(let refusal): throw Self.error(for: refusal)
+            }
             if !plan.budgets.isEmpty {
                 do {
                     exchange.reservation = try budgets.reserve(plan.worstCase, against: plan.budgets)
@@ -167,17 +188,27 @@ public final class Gateway: Sendable {
 
     static let peerQueueHeader = "x-lumen-peer-queue-ms"
 
-    private func isPeer(_ request: Request) -> Bool {
-        guard let token = configuration.peerToken, let header = request.headers[.authorization], header.hasPrefix("Bearer " + PeerToken.scheme) else {
-            return false
+    /// The calling node when the request carries a valid peer token for the node it names; nil otherwise.
+    private func peerNode(_ request: Request) -> String? {
+        guard let key = configuration.peerKey, let header = request.headers[.authorization], header.hasPrefix("Bearer " + PeerToken.scheme),
+              let node = request.headers[HTTPField.Name(PeerToken.nodeHeader)!], ManifestName.isValid(node) else {
+            return nil
         }
-        return APIKeySecret.constantTimeEquals(APIKeySecret.hash(String(header.dropFirst(7))), APIKeySecret.hash(token))
+        return key.verify(String(header.dropFirst(7)), node: node) ? node : nil
     }
 
+    /// The agent's own id for a request: the ledger's key, so a client cannot choose or collide with it.
     static func requestID(_ request: Request) -> String {
-        if let given = request.headers[.xRequestID], !given.isEmpty, given.count <= 128 { return given }
         var generator = SystemRandomNumberGenerator()
         return "req_" + String(UInt64.random(in: 0 ... .max, using: &generator), radix: 36)
+    }
+
+    /// The client's own `x-request-id`, when it is short printable ASCII: logged and echoed as
+    /// `x-client-request-id`, never used as the ledger's id.
+    static func clientRequestID(_ request: Request) -> String? {
+        guard let given = request.headers[.xRequestID], !given.isEmpty, given.utf8.count <= 128,
+              given.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else { return nil }
+        return given
     }
 
     private func authenticate(_ request: Request, _ state: CompiledState) throws(OpenAIError) -> APIKeyRecord {
@@ -209,6 +240,18 @@ public final class Gateway: Sendable {
         return body
     }
 
+    /// The fields that multiply what a request may cost must be sane integers: they are counted
+    /// against budgets and limits before the upstream sees the request.
+    static func checkCounts(_ body: JSONValue) throws(OpenAIError) {
+        for (field, range) in [("n", 1...128), ("best_of", 1...128), ("max_tokens", 0...100_000_000), ("max_completion_tokens", 0...100_000_000)] {
+            guard let value = body[field], !value.isNull else { continue }
+            guard let count = value.intValue, range.contains(count) else {
+                throw .invalidRequest("\(field) must be an integer from \(range.lowerBound) to \(range.upperBound), got \(value.json(pretty: false).prefix(40))",
+                                      param: field)
+            }
+        }
+    }
+
     static func optionalBool(_ body: JSONValue, _ key: String) throws(OpenAIError) -> Bool? {
         guard let value = body[key], !value.isNull else { return nil }
         guard let flag = value.boolValue else { throw .invalidRequest("\(key) must be a boolean, got \(value.typeName)", param: key) }
@@ -222,6 +265,8 @@ public final class Gateway: Sendable {
         var failover: RouteSpec.Failover
         var score: Double?
         var worstCase: Decimal
+        var worstCaseTokens = 0
+        var promptEstimate = 0
         /// The budgets the request spends from.
         var budgets: [(BudgetBook.Scope, BudgetBook.Limits)]
         /// The prompt's first block, for prefix affinity.
@@ -249,7 +294,8 @@ public final class Gateway: Sendable {
             var budgets = Self.budgets(of: key)
             if limits != BudgetBook.Limits() { budgets.append((.route(routeName), limits)) }
             var plan = Plan(route: routeName, candidates: chosen.candidates, failover: route.failover, score: chosen.score,
-                            worstCase: chosen.worstCase, budgets: budgets, prefixKey: chosen.prefixKey,
+                            worstCase: chosen.worstCase, worstCaseTokens: chosen.worstCaseTokens, promptEstimate: chosen.promptEstimate,
+                            budgets: budgets, prefixKey: chosen.prefixKey,
                             queueDeadline: route.slo?.ttftP95?.duration ?? configuration.queueTimeout)
             if route.slo?.ttftP95 != nil { plan.queueDeadlineSource = "route \(routeName)'s slo.ttftP95" }
             return plan
@@ -261,8 +307,8 @@ public final class Gateway: Sendable {
         // A pinned model has no route budget, but the key's budget holds.
         let chosen = pinned(to: model, body: body, endpoint: endpoint)
         return Plan(route: nil, candidates: [model], failover: RouteSpec.Failover(), score: nil,
-                    worstCase: chosen.worstCase, budgets: Self.budgets(of: key), prefixKey: chosen.prefixKey,
-                    queueDeadline: configuration.queueTimeout)
+                    worstCase: chosen.worstCase, worstCaseTokens: chosen.worstCaseTokens, promptEstimate: chosen.promptEstimate,
+                    budgets: Self.budgets(of: key), prefixKey: chosen.prefixKey, queueDeadline: configuration.queueTimeout)
     }
 
     /// The key's own budget, if it has one.
@@ -281,7 +327,12 @@ public final class Gateway: Sendable {
         case .requestsPerMinute(let limit, let retryAfter):
             .rateLimited("this API key allows \(limit) requests per minute; retry after \(retryAfter) s", retryAfter: retryAfter)
         case .tokensPerMinute(let limit, let retryAfter):
-            .rateLimited("this API key allows \(limit) tokens per minute; retry after \(retryAfter) s", retryAfter: retryAfter)
+            .rateLimited("this API key allows \(limit) tokens per minute, counting the worst case of requests still running; "
+                         + "retry after \(retryAfter) s, or set a lower max_tokens", retryAfter: retryAfter)
+        case .tokensOverLimit(let limit, let worstCase):
+            .invalidRequest("this request may use up to \(worstCase) tokens (its prompt plus max_tokens for every choice), more than "
+                            + "this API key's \(limit) tokens per minute; set a lower max_tokens or n, or shorten the prompt",
+                            param: "max_tokens", code: "tokens_per_minute_exceeded")
         case .streams(let limit):
             .rateLimited("this API key allows \(limit) concurrent streams; wait for one to finish", retryAfter: 1)
         }
@@ -328,14 +379,17 @@ public final class Gateway: Sendable {
 
     func headers(_ exchange: Exchange, contentType: String) -> HTTPFields {
         var fields: HTTPFields = [.contentType: contentType, .xRequestID: exchange.requestID]
+        if let given = exchange.clientRequestID { fields[.xClientRequestID] = given }
         if let route = exchange.route { fields[.xLumenRoute] = route }
         if let model = exchange.model?.name { fields[.xLumenModel] = model }
         if let score = exchange.score { fields[.xLumenScore] = String(format: "%.3f", score) }
         return fields
     }
 
-    /// Writes the ledger row and the request's log line; the request is no longer in flight.
-    func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) {
+    /// Writes the ledger row and the request's log line; the request is no longer in flight. An
+    /// answer's end awaits the receipt, so that its row is durable before the client has the answer.
+    @discardableResult
+    func finish(_ exchange: Exchange, outcome: UsageRecord.Outcome) -> UsageLedger.Receipt {
         retryBudget.requestEnded()
         for pool in exchange.spills { pool.spillEnded() }
         let cost = exchange.model.map {
@@ -355,26 +409,29 @@ public final class Gateway: Sendable {
             durationSeconds: duration, inputTokens: exchange.promptTokens, outputTokens: exchange.completionTokens,
             cachedTokens: exchange.cachedTokens, cost: cost, failovers: exchange.failovers.count, hedged: exchange.hedged,
             unrecoverable: exchange.unrecoverable))
-        if let key = exchange.key { limiter.recordTokens(key, exchange.promptTokens + exchange.completionTokens) }
+        exchange.keyLease?.settle(usedTokens: exchange.promptTokens + exchange.completionTokens)
         if let reservation = exchange.reservation { budgets.settle(reservation, cost: cost) }
         if !exchange.shadows.isEmpty {
             let half = primaryHalf(exchange, outcome: outcome, cost: cost, ttft: firstToken, durationMilliseconds: milliseconds)
             for ticket in exchange.shadows { ticket.primaryEnded(half) }
         }
-        if !exchange.peer { ledger.record(UsageRecord(
+        // A peer's request is recorded here too, as a peer row: the calling agent's client row bills it.
+        // Refusals cost nothing; while the ledger is failing they would only fill its memory.
+        let receipt = outcome == .rejected && ledger.refusal != nil ? UsageLedger.Receipt(durable: false) : ledger.append(UsageRecord(
             requestID: exchange.requestID, at: exchange.startedAt.ISO8601Format(), keyName: exchange.key?.name,
             route: exchange.route, model: exchange.model?.name, upstream: exchange.upstream?.id,
             promptTokens: exchange.promptTokens, completionTokens: exchange.completionTokens, cachedTokens: exchange.cachedTokens,
             cost: "\(cost)", ttftMilliseconds: firstToken?.milliseconds, durationMilliseconds: milliseconds,
-            status: exchange.status, outcome: outcome, failovers: exchange.failovers.count)) }
+            status: exchange.status, outcome: outcome, failovers: exchange.failovers.count, origin: exchange.peer ? .peer : .client))
         logger.info("request", metadata: [
             "peer": "\(exchange.peer)",
-            "request_id": "\(exchange.requestID)", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",
+            "request_id": "\(exchange.requestID)", "client_request_id": "\(exchange.clientRequestID ?? "-")", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",
             "route": "\(exchange.route ?? "-")", "model": "\(exchange.model?.name ?? "-")",
             "upstream": "\(exchange.upstream?.id ?? "-")", "tokens_in": "\(exchange.promptTokens)",
             "tokens_out": "\(exchange.completionTokens)", "ms": "\(Int(milliseconds))",
             "failovers": "\(exchange.failovers.isEmpty ? "-" : exchange.failovers.joined(separator: "; "))",
         ])
+        return receipt
     }
 
     /// The agent's `/metrics` page: the gateway's counts, upstream state and load, and what each
@@ -395,6 +452,7 @@ public final class Gateway: Sendable {
 
 extension HTTPField.Name {
     static let xRequestID = HTTPField.Name("x-request-id")!
+    static let xClientRequestID = HTTPField.Name("x-client-request-id")!
     static let xLumenRoute = HTTPField.Name("x-lumen-route")!
     static let xLumenModel = HTTPField.Name("x-lumen-model")!
     static let xLumenScore = HTTPField.Name("x-lumen-score")!

@@ -14,7 +14,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-export LUMEN_HOME="$work/home" LUMEN_CLUSTER_TOKEN=bench-token NO_COLOR=1
+export LUMEN_HOME="$work/home" LUMEN_CLUSTER_TOKEN=bench-cluster-token-0123456789abcdef NO_COLOR=1
 
 wait_line() { for _ in $(seq 1 100); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
 

@@ -20,7 +20,7 @@ struct AdminAPI: Sendable {
     let gateway: Gateway
     let runtime: NodeRuntime
     let store: AgentStore
-    let local: LocalNode
+    let installer: SnapshotInstaller
     let clusterToken: String
     let version: String
     let logger: Logger
@@ -37,6 +37,20 @@ struct AdminAPI: Sendable {
         router.put("/v1/snapshot") { request, _ in
             guard authorized(request) else { return unauthorized() }
             return await applySnapshot(request)
+        }
+        // The snapshot this agent persisted, as it was pushed: peers that were down fetch it (SnapshotPull).
+        router.get("/v1/snapshot") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            do {
+                guard let persisted = try await NIOThreadPool.singleton.runIfActive({ try store.loadSnapshot() }) else {
+                    return json(OpenAIError.notFound("this agent has no snapshot yet; push one with lumenctl sync", param: nil, code: "no_snapshot").body,
+                                status: .notFound)
+                }
+                return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("x-lumen-revision")!: String(persisted.revision)],
+                                body: ResponseBody(byteBuffer: ByteBuffer(bytes: persisted.body)))
+            } catch {
+                return json(OpenAIError.server("cannot read the persisted snapshot: \(error)").body, status: .internalServerError)
+            }
         }
         router.get("/v1/status") { request, _ in
             guard authorized(request) else { return unauthorized() }
@@ -147,26 +161,20 @@ struct AdminAPI: Sendable {
         } catch {
             return json(OpenAIError.invalidRequest("not a Lumen snapshot: \(error)").body, status: .badRequest)
         }
-        let current = state.snapshot.revision
-        guard snapshot.revision > current else {
+        switch installer.apply(snapshot, body: Data(body.readableBytesView), from: "push") {
+        case .stale(let current):
             var error = OpenAIError(status: 409, message: "revision \(snapshot.revision) is not newer than the applied revision \(current); nothing changed",
                                     type: "invalid_request_error", code: "stale_revision").body
             error = error.setting("appliedRevision", .number(String(current)))
             return json(error, status: .conflict)
+        case .failed(let reason):
+            return json(OpenAIError.server(reason).body, status: .internalServerError)
+        case .applied(let revision, let warnings):
+            return json(.map([
+                .init("appliedRevision", .number(String(revision))), .init("version", .string(version)),
+                .init("warnings", .list(warnings.map(JSONValue.string))),
+            ]))
         }
-        let compiled = CompiledState(snapshot: snapshot, local: local)
-        do {
-            // Persist first: a restart must come back with what was acknowledged.
-            _ = try store.saveSnapshot(revision: snapshot.revision, body: Data(body.readableBytesView))
-        } catch {
-            return json(OpenAIError.server("cannot persist the snapshot: \(error)").body, status: .internalServerError)
-        }
-        state.install(compiled)
-        logger.info("applied snapshot", metadata: ["revision": "\(snapshot.revision)", "warnings": "\(compiled.warnings.count)"])
-        return json(.map([
-            .init("appliedRevision", .number(String(snapshot.revision))), .init("version", .string(version)),
-            .init("warnings", .list(compiled.warnings.map(JSONValue.string))),
-        ]))
     }
 
     private func encoded(_ value: some Encodable) -> Response {

@@ -29,6 +29,8 @@ public struct AgentOptions: Sendable {
     /// The Node manifest that is this agent (nil: the one at its listen address, else the only one).
     public var node: String?
     public var runtime: RuntimeOptions
+    /// How often the agent asks its peers for a newer snapshot than it serves (nil: never).
+    public var pullInterval: Duration? = .seconds(20)
 
     public init(home: String, clusterToken: String) {
         self.home = home
@@ -39,7 +41,7 @@ public struct AgentOptions: Sendable {
 
     /// Who this agent is when it compiles a snapshot.
     var local: LocalNode {
-        LocalNode(name: node, publicAddress: "\(listenHost):\(listenPort)", pools: pools, peerToken: gateway.peerToken)
+        LocalNode(name: node, publicAddress: "\(listenHost):\(listenPort)", pools: pools, peerKey: gateway.peerKey)
     }
 }
 
@@ -54,21 +56,15 @@ public enum Agent {
         let options = { (given: AgentOptions) in
             var options = given
             options.gateway.fitConnectionCaps(openFiles: ListenerLimits.raiseOpenFileLimit(), logger: logger)
-            options.gateway.peerToken = PeerToken.derive(clusterToken: given.clusterToken)
+            options.gateway.peerKey = PeerToken.Key(clusterToken: given.clusterToken)
             return options
         }(options)
         let local = options.local
         let store = try AgentStore(home: options.home)
         let state = GatewayState()
-        if let persisted = try store.loadSnapshot() {
-            do {
-                let snapshot = try JSONDecoder().decode(Snapshot.self, from: persisted.body)
-                state.install(CompiledState(snapshot: snapshot, local: local))
-                logger.info("serving the persisted snapshot", metadata: ["revision": "\(snapshot.revision)"])
-            } catch {
-                logger.error("the persisted snapshot is unreadable; waiting for a push", metadata: ["error": "\(error)"])
-            }
-        }
+        // Pushed and pulled snapshots are applied by one installer.
+        let installer = SnapshotInstaller(state: state, store: store, local: local, logger: logger)
+        try installer.loadPersisted()
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
         clientConfiguration.timeout.connect = .seconds(5)
@@ -91,7 +87,7 @@ public enum Agent {
             logger: logger)
         let adminRouter = Router()
         let runtime = NodeRuntime(gateway: state, health: health, client: client, options: options.runtime, logger: logger)
-        AdminAPI(state: state, health: health, gateway: gateway, runtime: runtime, store: store, local: local, clusterToken: options.clusterToken,
+        AdminAPI(state: state, health: health, gateway: gateway, runtime: runtime, store: store, installer: installer, clusterToken: options.clusterToken,
                  version: version, logger: logger).register(on: adminRouter)
         let adminApp = Application(
             router: adminRouter,
@@ -107,6 +103,9 @@ public enum Agent {
             .init(service: adminApp),
             .init(service: publicApp),
         ]
+        if let interval = options.pullInterval {
+            services.append(.init(service: SnapshotPull(installer: installer, client: client, clusterToken: options.clusterToken, interval: interval, logger: logger)))
+        }
         if let interval = options.probeInterval {
             services.append(.init(service: HealthChecker(state: state, health: health, client: client, interval: interval, timeout: options.probeTimeout)))
         }

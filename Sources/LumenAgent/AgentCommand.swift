@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import LumenAPI
 import LumenGateway
+import LumenStore
 import Logging
 
 /// `lumen-agent`: the daemon on every node.
@@ -65,6 +66,8 @@ struct Run: AsyncParsableCommand {
     var scaleDownWindow = 30.0
     @Option(help: "Seconds a replica may take to become ready before it counts as a failed start.")
     var replicaStartTimeout = 600.0
+    @Option(help: "Seconds between asking the other Nodes for a newer snapshot than this agent serves, so one that was down catches up (0 turns it off).")
+    var pullInterval = 20.0
     @Option(help: "Seconds a client may take to send a request's whole head (from connecting, or from its first byte on a kept-alive connection); then 408 and the connection is closed. Both ports.")
     var headerTimeout = 10.0
     @Option(help: "Seconds a client may take to send a request's whole body after its head; then the connection is closed. Both ports.")
@@ -90,6 +93,7 @@ struct Run: AsyncParsableCommand {
         _ = try Self.address(adminListen, option: "--admin-listen")
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must be 0 or more seconds.") }
         if probeInterval < 0 { throw ValidationError("--probe-interval must be 0 (off) or more seconds.") }
+        if pullInterval < 0 { throw ValidationError("--pull-interval must be 0 (off) or more seconds.") }
         if probeTimeout <= 0 { throw ValidationError("--probe-timeout must be more than 0 seconds.") }
         if headerTimeout <= 0 || bodyTimeout <= 0 || idleTimeout <= 0 {
             throw ValidationError("--header-timeout, --body-timeout and --idle-timeout must be more than 0 seconds.")
@@ -122,6 +126,10 @@ struct Run: AsyncParsableCommand {
         } else {
             throw ValidationError("Set LUMEN_CLUSTER_TOKEN or --cluster-token-file: the admin API needs a cluster token.")
         }
+        // It guards the admin API and keys the peer tokens: a guessable one would open both.
+        if let weakness = PeerToken.weakness(ofClusterToken: token) {
+            throw ValidationError("Refusing to start: \(weakness)")
+        }
         let home = home ?? environment["LUMEN_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (NSHomeDirectory() as NSString).appendingPathComponent(".lumen")
         var options = AgentOptions(home: home, clusterToken: token)
@@ -140,6 +148,7 @@ struct Run: AsyncParsableCommand {
         options.gateway.replicaChoice = GatewayConfiguration.ReplicaChoice(rawValue: replicaChoice) ?? .prefixAffinity
         options.probeInterval = probeInterval > 0 ? .milliseconds(Int(probeInterval * 1000)) : nil
         options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))
+        options.pullInterval = pullInterval > 0 ? .milliseconds(Int(pullInterval * 1000)) : nil
         options.node = node
         if let engine { options.runtime.engineExecutable = engine }
         options.gateway.queueTimeout = .milliseconds(Int(queueTimeout * 1000))

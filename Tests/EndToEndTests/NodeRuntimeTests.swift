@@ -10,7 +10,7 @@ import Testing
 /// Agents that are nodes of one cluster, each with its own home, sharing one control home.
 final class NodeCluster: @unchecked Sendable {
     let dir: String
-    let token = "e2e-cluster-token"
+    let token = "e2e-cluster-token-0123456789abcdef"
     var agents: [String: (process: ManagedProcess, public: Int, admin: Int)] = [:]
     var simulators: [ManagedProcess] = []
 
@@ -561,14 +561,23 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
                 }
             }
 
-            // The public port takes the derived peer token only, and only for models the agent runs.
+            // The public port takes a node's own peer token (HMAC of its name), only with that name,
+            // and only for models the agent runs.
             let shared = #"{"model":"shared","messages":[{"role":"user","content":"hi"}]}"#
-            #expect(try await send(chatRequest(port: cluster.port("b"), key: cluster.token, body: shared)).status == 401)
-            #expect(try await send(chatRequest(port: cluster.port("b"), key: "lpt_0000", body: shared)).status == 401)
-            let peer = PeerToken.derive(clusterToken: cluster.token)
-            #expect(try await send(chatRequest(port: cluster.port("b"), key: peer, body: shared)).status == 200)
-            let notHere = try await send(chatRequest(port: cluster.port("b"), key: peer,
-                                                     body: #"{"model":"only-c","messages":[{"role":"user","content":"hi"}]}"#))
+            func asPeer(_ token: String, node: String?, body: String = shared) -> HTTPClientRequest {
+                var request = chatRequest(port: cluster.port("b"), key: token, body: body)
+                if let node { request.headers.add(name: PeerToken.nodeHeader, value: node) }
+                return request
+            }
+            let peer = PeerToken.derive(clusterToken: cluster.token, node: "a")
+            #expect(try await send(asPeer(cluster.token, node: "a")).status == 401)
+            #expect(try await send(asPeer("lpt_0000", node: "a")).status == 401)
+            #expect(try await send(asPeer(peer, node: nil)).status == 401)
+            #expect(try await send(asPeer(peer, node: "c")).status == 401)
+            // The old token, one unsalted hash of the cluster token for every node, is refused.
+            #expect(try await send(asPeer(PeerToken.scheme + APIKeySecret.hash("lumen-peer:" + cluster.token), node: "a")).status == 401)
+            #expect(try await send(asPeer(peer, node: "a")).status == 200)
+            let notHere = try await send(asPeer(peer, node: "a", body: #"{"model":"only-c","messages":[{"role":"user","content":"hi"}]}"#))
             #expect(notHere.status == 404, "\(notHere.body)")
         }
     }

@@ -35,7 +35,7 @@ class Lumen:
     def __init__(self):
         self.bin = bin_path()
         self.dir = tempfile.mkdtemp(prefix="lumen-conformance-")
-        self.env = dict(os.environ, LUMEN_HOME=os.path.join(self.dir, "home"), LUMEN_CLUSTER_TOKEN="conformance-token", NO_COLOR="1")
+        self.env = dict(os.environ, LUMEN_HOME=os.path.join(self.dir, "home"), LUMEN_CLUSTER_TOKEN="conformance-cluster-token-0123456789abcdef", NO_COLOR="1")
         self.processes = []
         sim, match = start([f"{self.bin}/lumen-engine", "serve", "--simulate", "--port", "0", "--ttft", "2ms", "--itl", "0ms"],
                            r"http://127\.0\.0\.1:(\d+)/v1", self.env)

@@ -26,7 +26,11 @@ struct Apply: ParsableCommand {
         let store = try home.openStore()
         let result = try store.apply(documents, source: files.source)
         ChangeReport.print(result, verb: "Applied")
-        if result.revision != nil { try StatePush.pushLatest(store, home: home) }
+        if result.revision != nil {
+            try StatePush.pushLatest(store, home: home)
+        } else {
+            try StatePush.retryMissed(store, home: home)
+        }
     }
 }
 

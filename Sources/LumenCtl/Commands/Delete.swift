@@ -42,6 +42,10 @@ struct Delete: ParsableCommand {
         guard let store = try home.existingStore() else { throw CommandFailure.notFound(ids[0]) }
         let result = try store.delete(ids, source: source, dryRun: dryRun)
         ChangeReport.print(result, verb: "Deleted in")
-        if result.revision != nil { try StatePush.pushLatest(store, home: home) }
+        if result.revision != nil {
+            try StatePush.pushLatest(store, home: home)
+        } else if !dryRun {
+            try StatePush.retryMissed(store, home: home)
+        }
     }
 }

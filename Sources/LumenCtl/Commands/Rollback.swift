@@ -20,6 +20,10 @@ struct Rollback: ParsableCommand {
         guard let store = try home.existingStore() else { throw CommandFailure.emptyStore(home.path) }
         let result = try store.rollback(to: revision, dryRun: dryRun)
         ChangeReport.print(result, verb: "Rolled back to revision \(revision) as")
-        if result.revision != nil { try StatePush.pushLatest(store, home: home) }
+        if result.revision != nil {
+            try StatePush.pushLatest(store, home: home)
+        } else if !dryRun {
+            try StatePush.retryMissed(store, home: home)
+        }
     }
 }

@@ -11,6 +11,6 @@ struct Sync: ParsableCommand {
     func run() throws {
         guard let store = try home.existingStore() else { throw CommandFailure.emptyStore(home.path) }
         guard try store.latestRevision() != nil else { throw CommandFailure.emptyStore(home.path) }
-        if try !StatePush.pushLatest(store, home: home) { throw ExitCode(1) }
+        try StatePush.pushLatest(store, home: home)
     }
 }

@@ -55,7 +55,9 @@ struct Up: ParsableCommand {
         ChangeReport.print(result, verb: "Applied")
         let keyName = "quickstart-\(Int(Date().timeIntervalSince1970))"
         let key = try store.createKey(name: keyName, routes: nil, requestsPerMinute: nil, tokensPerMinute: nil, maxStreams: nil)
-        guard try StatePush.pushLatest(store, home: homeOptions) else {
+        do {
+            try StatePush.pushLatest(store, home: homeOptions)
+        } catch is StatePush.Incomplete {
             throw CommandFailure("the agent did not take the manifests (see above); nothing is being served, so lumenctl up stops")
         }
 
@@ -125,6 +127,10 @@ struct Up: ParsableCommand {
     static func clusterToken(home: String) throws -> String {
         let file = (home as NSString).appendingPathComponent("cluster-token")
         if let existing = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            // The agent refuses a weak token; say so here, where the file is known.
+            if let weakness = PeerToken.weakness(ofClusterToken: existing) {
+                throw CommandFailure("\(file): \(weakness) > \(file), or delete the file and lumenctl up makes one")
+            }
             return existing
         }
         let token = APIKeySecret.generate().replacingOccurrences(of: APIKeySecret.scheme, with: "lct_")

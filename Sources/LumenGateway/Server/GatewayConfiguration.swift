@@ -1,4 +1,5 @@
 public import LumenAPI
+public import LumenStore
 public import Logging
 
 /// Limits of the public API.
@@ -15,8 +16,8 @@ public struct GatewayConfiguration: Sendable {
     public var replicaChoice = ReplicaChoice.prefixAffinity
     /// Longest a request waits for room on a model's replicas when its route has no TTFT SLO.
     public var queueTimeout: Duration = .seconds(30)
-    /// The bearer token peer agents send (and this agent accepts) for models it hosts.
-    public var peerToken: String?
+    /// What peer tokens are made and checked with (per node, see PeerToken); nil refuses peers.
+    public var peerKey: PeerToken.Key?
     /// Requests the public API serves at once (a stream counts until its last byte); more get 503.
     public var maxInFlight = 1024
     /// Read deadlines and connection caps of the public listener (`--header-timeout`,

@@ -83,14 +83,14 @@ public struct LocalNode: Sendable {
     /// `host:port` of the public API, to find this agent's Node by its address.
     public var publicAddress: String?
     public var pools: ReplicaPools
-    /// What this agent sends to a peer agent, and accepts from one, as its bearer token.
-    public var peerToken: String?
+    /// What this agent's peer token (sent to peer agents, per node) is made with.
+    public var peerKey: PeerToken.Key?
 
-    public init(name: String? = nil, publicAddress: String? = nil, pools: ReplicaPools = ReplicaPools(), peerToken: String? = nil) {
+    public init(name: String? = nil, publicAddress: String? = nil, pools: ReplicaPools = ReplicaPools(), peerKey: PeerToken.Key? = nil) {
         self.name = name
         self.publicAddress = publicAddress
         self.pools = pools
-        self.peerToken = peerToken
+        self.peerKey = peerKey
     }
 
     /// This agent's Node among `nodes`: the one named, else the one at its address, else the only one.
@@ -198,9 +198,11 @@ public struct CompiledState: Sendable {
                     if let nodeName, hosts.contains(nodeName) { pool = local.pools.pool(name) }
                     for peer in hosts where peer != nodeName {
                         guard let address = nodes[peer]?.address else { continue }
+                        // The peer token names the calling node: without its own name this agent cannot call peers.
+                        guard let nodeName, let peerKey = local.peerKey else { continue }
                         upstreams.append(Upstream(
                             id: Upstream.peerPrefix + peer, baseURL: address.hasSuffix("/v1") ? address : Gateway.join(address, "/v1"),
-                            upstreamModel: name, authorization: local.peerToken.map { "Bearer " + $0 }, headers: [:],
+                            upstreamModel: name, authorization: "Bearer " + peerKey.token(for: nodeName), headers: [PeerToken.nodeHeader: nodeName],
                             continuation: deployment.continuation, firstTokenTimeout: .seconds(60), idleTimeout: .seconds(60)))
                     }
                     if hosts.isEmpty {

@@ -173,7 +173,7 @@ final class FaultyReplica {
                 #expect(failedOver == 1, "\(name): one of the two streams should have failed over")
             }
 
-            for fault in ["reset", "error", "malformed", "no-done"] {
+            for fault in ["reset", "error", "malformed", "invalid-json", "no-done"] {
                 for k in Set([0, 1, 3, tokens - 1, tokens]).sorted() {
                     try faulty.replace(with: ["--fail-after", String(k), "--fault", fault])
                     try await check("\(fault) after \(k) tokens")
@@ -189,7 +189,7 @@ final class FaultyReplica {
             let pieces = (expectedCall.toolArguments.count + 7) / 8
             #expect(pieces >= 4 && expectedCall.toolHeaders == 1, "\(expectedCall)")
             var toolFaults: [(String, [String])] = []
-            for fault in ["reset", "error", "malformed", "no-done"] {
+            for fault in ["reset", "error", "malformed", "invalid-json", "no-done"] {
                 for k in Set([0, 1, 2, pieces - 1, pieces]).sorted() {
                     toolFaults.append(("\(fault) after \(k) pieces", ["--fail-after", String(k), "--fault", fault]))
                 }

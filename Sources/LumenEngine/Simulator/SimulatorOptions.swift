@@ -43,6 +43,8 @@ public enum StreamFault: String, CaseIterable, Sendable {
     case error
     /// An event that is not JSON, then `[DONE]`.
     case malformed
+    /// An event that looks like a chunk but is invalid JSON (a lone surrogate escape), then `[DONE]`.
+    case invalidJSON = "invalid-json"
     /// The body ends cleanly but without `[DONE]`.
     case noDone = "no-done"
 }

@@ -232,6 +232,9 @@ public struct SimulatorServer: Sendable {
         case .malformed:
             try await writer.write(ByteBuffer(string: "data: {\"id\": \"broken\n\n"))
             try await writer.write(SSE.event(SSE.done))
+        case .invalidJSON:
+            try await writer.write(SSE.event(#"{"id":"broken","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"\ud800\u0041"}}]}"#))
+            try await writer.write(SSE.event(SSE.done))
         case .noDone:
             break
         }

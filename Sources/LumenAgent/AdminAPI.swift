@@ -119,8 +119,17 @@ struct AdminAPI: Sendable {
         guard let model = query.get("model"), !model.isEmpty else {
             return json(OpenAIError.invalidRequest("name the model: /v1/logs?model=NAME&replica=N", param: "model").body, status: .badRequest)
         }
+        if let text = query.get("replica"), Int(text) == nil {
+            return json(OpenAIError.invalidRequest("replica takes a replica's number, 0 or more", param: "replica").body, status: .badRequest)
+        }
         let index = query.get("replica", as: Int.self) ?? 0
-        let path = runtime.logPath(model: model, index: index)
+        // The name becomes part of a file path: only object names, and only files inside the replicas folder.
+        let path: String
+        switch runtime.readableLogPath(model: model, index: index) {
+        case .success(let found): path = found
+        case .failure(let refusal):
+            return json(OpenAIError.invalidRequest(refusal.message, param: refusal.param).body, status: .badRequest)
+        }
         if let offset = query.get("offset", as: UInt64.self) {
             guard let (data, next) = WorkerLog.read(path, from: offset) else { return noLog(model, index) }
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .logOffset: String(next)],

@@ -29,6 +29,8 @@ public struct AgentOptions: Sendable {
     /// The Node manifest that is this agent (nil: the one at its listen address, else the only one).
     public var node: String?
     public var runtime: RuntimeOptions
+    /// The only folder providers' `apiKeyFile`s are read from (nil: `secrets` in the home).
+    public var secretsDirectory: String?
     /// How often the agent asks its peers for a newer snapshot than it serves (nil: never).
     public var pullInterval: Duration? = .seconds(20)
 
@@ -41,7 +43,9 @@ public struct AgentOptions: Sendable {
 
     /// Who this agent is when it compiles a snapshot.
     var local: LocalNode {
-        LocalNode(name: node, publicAddress: "\(listenHost):\(listenPort)", pools: pools, peerKey: gateway.peerKey)
+        var local = LocalNode(name: node, publicAddress: "\(listenHost):\(listenPort)", pools: pools, peerKey: gateway.peerKey)
+        local.secretsDirectory = secretsDirectory ?? (home as NSString).appendingPathComponent("secrets")
+        return local
     }
 }
 

@@ -66,6 +66,8 @@ struct Run: AsyncParsableCommand {
     var scaleDownWindow = 30.0
     @Option(help: "Seconds a replica may take to become ready before it counts as a failed start.")
     var replicaStartTimeout = 600.0
+    @Option(help: ArgumentHelp("The only folder a Provider's apiKeyFile is read from; a file outside it (symlinks followed) is refused (default: secrets in the home).", valueName: "dir"))
+    var secretsDir: String?
     @Option(help: "Seconds between asking the other Nodes for a newer snapshot than this agent serves, so one that was down catches up (0 turns it off).")
     var pullInterval = 20.0
     @Option(help: "Seconds a client may take to send a request's whole head (from connecting, or from its first byte on a kept-alive connection); then 408 and the connection is closed. Both ports.")
@@ -150,6 +152,7 @@ struct Run: AsyncParsableCommand {
         options.probeTimeout = .milliseconds(Int(probeTimeout * 1000))
         options.pullInterval = pullInterval > 0 ? .milliseconds(Int(pullInterval * 1000)) : nil
         options.node = node
+        options.secretsDirectory = secretsDir.map { ($0 as NSString).expandingTildeInPath }
         if let engine { options.runtime.engineExecutable = engine }
         options.gateway.queueTimeout = .milliseconds(Int(queueTimeout * 1000))
         options.runtime.stabilisation = .milliseconds(Int(scaleDownWindow * 1000))

@@ -64,6 +64,34 @@ final class NodeRuntime: Service, Sendable {
         (options.logDirectory as NSString).appendingPathComponent("\(model)/\(index).log")
     }
 
+    /// The log of replica `index` of `model` for a reader who names them (the admin API): the model
+    /// must be an object name and the file, symlinks followed, inside the log folder. The error says why not.
+    func readableLogPath(model: String, index: Int) -> Result<String, LogPathRefusal> {
+        guard ManifestName.isValid(model) else {
+            return .failure(LogPathRefusal(param: "model", message: "\(Self.printable(model)) is not a model name: a model name is \(ManifestName.rule)"))
+        }
+        guard index >= 0 else { return .failure(LogPathRefusal(param: "replica", message: "replica takes a replica's number, 0 or more")) }
+        let path = logPath(model: model, index: index)
+        // A missing file is the caller's 404; one that exists must resolve inside the folder.
+        guard let resolved = Self.realPath(path) else { return .success(path) }
+        guard let folder = Self.realPath(options.logDirectory), resolved.hasPrefix(folder + "/") else {
+            return .failure(LogPathRefusal(param: "model", message: "the log of \(model)-\(index) leads out of this agent's replicas folder; it is not served"))
+        }
+        return .success(resolved)
+    }
+
+    /// A name as it may be shown in an error: control characters escaped, at most 64 characters.
+    private static func printable(_ text: String) -> String {
+        let escaped = text.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+        return "\"" + (escaped.count > 64 ? String(escaped.prefix(64)) + "…" : escaped) + "\""
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// What each deployment is doing now, held by the run loop alone.
     struct Scaled: Sendable {
         var autoscaler: Autoscaler
@@ -266,12 +294,18 @@ final class NodeRuntime: Service, Sendable {
             let command = Self.command(replica.deployment, model: replica.model, port: replica.port, slots: replica.slots,
                                        engine: options.engineExecutable)
             let log = logPath(model: replica.model, index: replica.index)
+            let passing = replica.deployment.passEnv ?? []
+            let unset = passing.filter { ProcessInfo.processInfo.environment[$0] == nil }
             try WorkerLog.begin(log, line: "lumen-agent: starting \(replica.name) on port \(replica.port), slot(s) "
-                                + "\(replica.slots.map(String.init).joined(separator: ",")): \(command)")
+                                + "\(replica.slots.map(String.init).joined(separator: ",")): \(command)"
+                                + (unset.isEmpty ? "" : " (passEnv names \(unset.joined(separator: ", ")), not set on this agent)"))
+            // The deployment's env, then the runtime's own variables: the replica's environment is only
+            // these, the base (PATH, HOME…) and what passEnv names.
+            var environment = replica.deployment.env?.values ?? [:]
+            environment.merge(["LUMEN_MODEL": replica.model, "LUMEN_REPLICA": String(replica.index),
+                               "LUMEN_SLOTS": replica.slots.map(String.init).joined(separator: ","), "LUMEN_PORT": String(replica.port)]) { _, own in own }
             replica.process = try WorkerProcess.start(WorkerProcess.Spec(
-                command: command,
-                environment: ["LUMEN_MODEL": replica.model, "LUMEN_REPLICA": String(replica.index),
-                              "LUMEN_SLOTS": replica.slots.map(String.init).joined(separator: ","), "LUMEN_PORT": String(replica.port)],
+                command: command, environment: environment, passing: passing,
                 logPath: log, grace: options.stopGrace, guardExecutable: options.guardExecutable))
             replica.move(to: .starting, "started; waiting for its readiness endpoint")
             health.mark(replica.upstreamID, model: replica.model, .starting, reason: "started; waiting for its readiness endpoint")
@@ -530,12 +564,34 @@ final class NodeRuntime: Service, Sendable {
             return "exec " + ([engine, "serve", "--model", deployment.model ?? "", "--host", "127.0.0.1", "--port", String(port), "--model-name", model]
                               + features + args).map(ShellQuote.quote).joined(separator: " ")
         case .process, nil:
-            return (deployment.command ?? "")
-                .replacingOccurrences(of: "{port}", with: String(port))
-                .replacingOccurrences(of: "{model}", with: ShellQuote.quote(deployment.model ?? model))
-                .replacingOccurrences(of: "{slot}", with: slotList)
-                .replacingOccurrences(of: "{args}", with: args.map(ShellQuote.quote).joined(separator: " "))
+            return substitute(deployment.command ?? "", [
+                "port": ShellQuote.quote(String(port)),
+                "model": ShellQuote.quote(deployment.model ?? model),
+                "slot": ShellQuote.quote(slotList),
+                "args": args.map(ShellQuote.quote).joined(separator: " "),
+            ])
         }
+    }
+
+    /// Replaces each `{name}` of `template` that `values` has, in one left-to-right pass: what was
+    /// substituted is never scanned again, so a model file named `x{args}` stays that text.
+    /// Unknown braces are kept as they are (the manifest's validation refuses them).
+    static func substitute(_ template: String, _ values: [String: String]) -> String {
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            result += rest[..<open]
+            let afterOpen = rest.index(after: open)
+            if let close = rest[afterOpen...].firstIndex(where: { $0 == "}" || $0 == "{" }), rest[close] == "}",
+               let value = values[String(rest[afterOpen..<close])] {
+                result += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                result += "{"
+                rest = rest[afterOpen...]
+            }
+        }
+        return result + rest
     }
 }
 
@@ -545,4 +601,12 @@ enum ShellQuote {
         let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_./:=,@%+".unicodeScalars.contains($0) }
         return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
+}
+
+/// Why the admin API will not read a replica log it was asked for: a 400 naming the parameter.
+struct LogPathRefusal: Error, CustomStringConvertible {
+    let param: String
+    let message: String
+
+    var description: String { message }
 }

@@ -13,8 +13,10 @@ final class WorkerProcess: Sendable {
     struct Spec: Sendable {
         /// A shell command line, run by `/bin/sh -c`.
         var command: String
-        /// Added to (and overriding) the agent's environment.
+        /// Set in the worker's environment (overriding the base and passed variables).
         var environment: [String: String] = [:]
+        /// Names of the agent's variables the worker also gets (`deployment.passEnv`); none named `LUMEN_*`.
+        var passing: [String] = []
         /// Stdout and stderr of guard and worker are appended here (created 0600 if missing, parent folders too).
         var logPath: String
         /// How long the guard waits after SIGTERM before it SIGKILLs the worker's group.
@@ -67,10 +69,7 @@ final class WorkerProcess: Sendable {
         let graceMilliseconds = max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
         let arguments = [spec.guardExecutable, ProcessGuard.command, "--parent", String(getpid()),
                          "--grace-ms", String(graceMilliseconds), "--", "/bin/sh", "-c", spec.command]
-        var environment = ProcessInfo.processInfo.environment
-        environment.merge(spec.environment) { _, new in new }
-        // A worker runs someone else's code: it gets no cluster secret.
-        environment["LUMEN_CLUSTER_TOKEN"] = nil
+        let environment = workerEnvironment(agent: ProcessInfo.processInfo.environment, passing: spec.passing, setting: spec.environment)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -100,6 +99,25 @@ final class WorkerProcess: Sendable {
         let result = posix_spawn(&pid, spec.guardExecutable, &actions, &attributes, argv, envp)
         guard result == 0 else { throw .cannotStart(spec.guardExecutable, errno: result) }
         return WorkerProcess(pid: pid)
+    }
+
+    /// What a worker's environment starts from: enough for a shell and an engine to run. The rest
+    /// of the agent's environment (provider keys, the cluster token) never reaches a worker.
+    static let baseVariables = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR"]
+    static let defaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+    /// A worker's whole environment: the base variables and `passing` as the agent has them, then
+    /// `setting`. A worker runs someone else's code: no `LUMEN_*` variable of the agent's gets through,
+    /// only those `setting` gives (`LUMEN_MODEL`, `LUMEN_PORT`…).
+    static func workerEnvironment(agent: [String: String], passing: [String], setting: [String: String]) -> [String: String] {
+        var environment: [String: String] = [:]
+        for name in baseVariables + passing where !name.uppercased().hasPrefix("LUMEN_") {
+            if let value = agent[name] { environment[name] = value }
+        }
+        if environment["PATH"] == nil { environment["PATH"] = defaultPath }
+        environment.merge(setting) { _, new in new }
+        environment["LUMEN_CLUSTER_TOKEN"] = nil
+        return environment
     }
 
     /// Opens the log for appending, creating it (0600) and its folder if missing.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LumenAPI
+import LumenManifest
 import LumenStore
 
 /// `lumenctl logs MODEL`: what one replica's engine printed, from the agent that runs it.
@@ -25,6 +26,10 @@ struct Logs: ParsableCommand {
     func validate() throws {
         if !(0...100_000).contains(tail) { throw ValidationError("--tail takes 0 to 100000 lines.") }
         if replica < 0 { throw ValidationError("--replica must be 0 or more.") }
+        // The agent keeps logs at replicas/MODEL/N.log: only an object name can be a MODEL there.
+        if !ManifestName.isValid(model) {
+            throw ValidationError("\(model.debugDescription) is not a model name: a model name is \(ManifestName.rule) (lumenctl get models lists them).")
+        }
     }
 
     func run() throws {

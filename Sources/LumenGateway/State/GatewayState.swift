@@ -85,6 +85,8 @@ public struct LocalNode: Sendable {
     public var pools: ReplicaPools
     /// What this agent's peer token (sent to peer agents, per node) is made with.
     public var peerKey: PeerToken.Key?
+    /// The only folder a provider's `apiKeyFile` may be read from (`lumen-agent run --secrets-dir`); nil: none is read.
+    public var secretsDirectory: String?
 
     public init(name: String? = nil, publicAddress: String? = nil, pools: ReplicaPools = ReplicaPools(), peerKey: PeerToken.Key? = nil) {
         self.name = name
@@ -177,10 +179,9 @@ public struct CompiledState: Sendable {
                         reason = "provider \(providerName) reads its key from $\(variable), which is not set on this agent; set it and restart the agent"
                     }
                 } else if let file = provider.apiKeyFile {
-                    if let key = try? String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !key.isEmpty {
-                        authorization = "Bearer " + key
-                    } else {
-                        reason = "provider \(providerName) reads its key from \(file), which this agent cannot read"
+                    switch SecretFile.read(file, under: local.secretsDirectory, provider: providerName) {
+                    case .success(let key): authorization = "Bearer " + key
+                    case .failure(let refusal): reason = refusal.description
                     }
                 }
                 upstreams.append(Upstream(

@@ -44,6 +44,10 @@ public struct Deployment: Codable, Sendable, Hashable {
     public var priority: Int?
     public var prefixCaching: Bool?
     public var speculative: Speculative?
+    /// Variables set in each replica's environment (stored with the manifest: not for secrets).
+    public var env: SortedMap<String>?
+    /// Names of the agent's own variables a replica may see (a token the engine needs, kept on the agent).
+    public var passEnv: [String]?
     public var nodes: SortedMap<String>?
     public var continuation: Continuation
 
@@ -55,6 +59,7 @@ public struct Deployment: Codable, Sendable, Hashable {
     /// Fields that only make sense for replicas the agent starts itself.
     private static let engineOnlyFields = [
         "model", "command", "args", "replicas", "scaleToZeroAfter", "targetInFlight", "slots", "priority", "prefixCaching", "speculative",
+        "env", "passEnv",
     ]
 
     static func read(_ object: inout ObjectReader) -> Deployment? {
@@ -130,17 +135,67 @@ public struct Deployment: Codable, Sendable, Hashable {
             return Speculative(method: method, draftModel: draftModel, tokens: tokens)
         }
 
+        let env = object.optional("env") { $0.workerEnvironment() }
+        let passEnv = object.optional("passEnv") { $0.list { $0.workerVariableName() } }
+
         guard let engine else { return nil }
         return Deployment(
             engine: engine, model: model, command: command, args: args, replicas: replicas,
             scaleToZeroAfter: scaleToZeroAfter, targetInFlight: targetInFlight, slots: slots, priority: priority,
-            prefixCaching: prefixCaching, speculative: speculative, nodes: nodes.map(SortedMap.init),
+            prefixCaching: prefixCaching, speculative: speculative, env: env.map(SortedMap.init), passEnv: passEnv,
+            nodes: nodes.map(SortedMap.init),
             continuation: continuation
         )
     }
 }
 
 extension ValueReader {
+    /// `deployment.env`: variable names (not the agent's own `LUMEN_*`) to string values.
+    func workerEnvironment() -> [String: String]? {
+        guard let object = ObjectReader(self) else { return nil }
+        var values: [String: String] = [:]
+        var failed = false
+        for entry in object.entries {
+            let childPath = path.appending(entry.key)
+            if let problem = EnvironmentName.problem(entry.key) {
+                scope.report(entry.keyNode, childPath, problem + ", as the key")
+                failed = true
+                continue
+            }
+            if let problem = EnvironmentName.reservedProblem(entry.key, field: "env") {
+                scope.report(entry.keyNode, childPath, problem)
+                failed = true
+                continue
+            }
+            if let location = scope.location(of: entry.value) { scope.fieldLocations[childPath.description] = location }
+            guard case .scalar(let scalar) = entry.value, !scalar.string.contains("\0") else {
+                scope.report(entry.value, childPath, "expected a string value, got \(entry.value.shortDescription)")
+                failed = true
+                continue
+            }
+            values[entry.key] = entry.value.isNull ? "" : scalar.string
+        }
+        return failed ? nil : values
+    }
+
+    private var anyScalarText: String? {
+        guard case .scalar(let scalar) = node else { return nil }
+        return scalar.string
+    }
+
+    /// One name of `deployment.passEnv`.
+    func workerVariableName() -> String? {
+        guard let name = anyScalarText, EnvironmentName.problem(name) == nil else {
+            fail(EnvironmentName.expected)
+            return nil
+        }
+        if let problem = EnvironmentName.reservedProblem(name, field: "passEnv") {
+            scope.report(node, path, problem)
+            return nil
+        }
+        return name
+    }
+
     /// A command template: only known `{placeholders}`, and `{port}` so the agent can reach it.
     func commandTemplate() -> String? {
         guard let text = string(expected: "a command template") else { return nil }

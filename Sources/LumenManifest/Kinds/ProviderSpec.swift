@@ -37,8 +37,24 @@ public struct ProviderSpec: Codable, Sendable, Hashable {
 
     static func read(_ object: inout ObjectReader) -> ProviderSpec? {
         let baseURL = object.required("baseURL", expected: "an http:// or https:// URL")?.httpURL()
-        let keyEnv = object.optional("apiKeyEnv") { $0.environmentName() }
-        let keyFile = object.optional("apiKeyFile") { $0.string(expected: "a file path") }
+        let keyEnv = object.optional("apiKeyEnv") { reader -> String? in
+            guard let name = reader.environmentName() else { return nil }
+            if let problem = EnvironmentName.reservedProblem(name, field: "apiKeyEnv") {
+                reader.scope.report(reader.node, reader.path, problem)
+                return nil
+            }
+            return name
+        }
+        let keyFile = object.optional("apiKeyFile") { reader -> String? in
+            guard let path = reader.string(expected: "a file path") else { return nil }
+            // The agent reads only files under its secrets folder; `..` could only climb out of it.
+            if path.split(separator: "/").contains("..") || path.contains("\0") {
+                reader.scope.report(reader.node, reader.path, "apiKeyFile may not contain '..': name a file under the agent's secrets folder "
+                                    + "(lumen-agent run --secrets-dir, default secrets/ in its home), relative to it or as an absolute path")
+                return nil
+            }
+            return path
+        }
         if object.has("apiKeyEnv") && object.has("apiKeyFile") {
             object.report("apiKeyFile", "set apiKeyEnv or apiKeyFile, not both")
         }
@@ -77,14 +93,8 @@ public struct ProviderSpec: Codable, Sendable, Hashable {
 
 extension ValueReader {
     func environmentName() -> String? {
-        let expected = "an environment variable name such as OPENAI_API_KEY (letters, digits, '_')"
-        guard case .scalar(let scalar) = node, let first = scalar.string.unicodeScalars.first,
-              !("0"..."9").contains(first),
-              scalar.string.unicodeScalars.allSatisfy({
-                  ("A"..."Z").contains($0) || ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
-              })
-        else {
-            fail(expected)
+        guard case .scalar(let scalar) = node, EnvironmentName.problem(scalar.string) == nil else {
+            fail(EnvironmentName.expected)
             return nil
         }
         return scalar.string

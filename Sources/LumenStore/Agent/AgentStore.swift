@@ -8,13 +8,11 @@ public final class AgentStore: Sendable {
     public let path: String
     private let pool: DatabasePool
 
-    public init(home: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StoreError.cannotCreateHome(home, (error as NSError).localizedDescription)
-        }
+    /// Opens (creating when needed) `agent.db` in `home`; the home is made 0700 and the file 0600.
+    public init(home: String, logger: Logger = Logger(label: "lumen.store")) throws {
+        try PrivateFiles.prepareHome(home, logger: logger)
         path = (home as NSString).appendingPathComponent("agent.db")
+        try PrivateFiles.prepareDatabase(path, logger: logger)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         do {

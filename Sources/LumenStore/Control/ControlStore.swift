@@ -16,12 +16,8 @@ public final class ControlStore: Sendable {
     /// Opens (creating when needed) `control.db` in `home`.
     public init(home: String, logger: Logger = Logger(label: "lumen.store")) throws {
         self.logger = logger
-        do {
-            try FileManager.default.createDirectory(
-                atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw StoreError.cannotCreateHome(home, (error as NSError).localizedDescription)
-        }
+        // The home is 0700 (an existing wider one is narrowed, logged) and control.db 0600.
+        try PrivateFiles.prepareHome(home, logger: logger)
         path = (home as NSString).appendingPathComponent("control.db")
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
@@ -30,6 +26,7 @@ public final class ControlStore: Sendable {
         // an exclusive lock on a side file makes them take turns.
         let lock = try Self.lockHome(home)
         defer { flock(lock, LOCK_UN); close(lock) }
+        try PrivateFiles.prepareDatabase(path, logger: logger)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // Durable on return: an apply that printed its revision survives a power cut.

@@ -108,7 +108,8 @@ struct AdminAPI: Sendable {
             let query = request.uri.queryParameters
             let limit = query.get("limit", as: Int.self) ?? 100_000
             do {
-                return encoded(try store.usage(since: query.get("since"), until: query.get("until"), limit: limit))
+                // Read on the ledger's own thread, with the rows still on their way from its journal to agent.db.
+                return encoded(try await gateway.ledger.usage(since: query.get("since"), until: query.get("until"), limit: limit))
             } catch {
                 return json(OpenAIError.server("cannot read the usage ledger: \(error)").body, status: .internalServerError)
             }

@@ -65,6 +65,8 @@ public enum Agent {
         }(options)
         let local = options.local
         let store = try AgentStore(home: options.home)
+        // First: it replays what a crash left in its journal, which the budgets below are rebuilt from.
+        let ledger = try UsageLedger(store: store, home: options.home, logger: logger)
         let state = GatewayState()
         // Pushed and pulled snapshots are applied by one installer.
         let installer = SnapshotInstaller(state: state, store: store, local: local, logger: logger)
@@ -74,7 +76,6 @@ public enum Agent {
         clientConfiguration.timeout.connect = .seconds(5)
         clientConfiguration.decompression = .disabled
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-        let ledger = UsageLedger(store: store, logger: logger)
         let health = HealthBoard()
         let budgets = try Self.budgets(from: store)
         let gateway = Gateway(state: state, client: client, ledger: ledger, health: health, budgets: budgets,
@@ -141,22 +142,20 @@ public enum Agent {
     }
 }
 
-/// Flushes the ledger and shadow pairs in the background; on shutdown (after the servers drained)
-/// flushes once more.
+/// Writes shadow pairs on the ledger's SQLite thread; on shutdown (after the servers drained)
+/// writes the rest of the ledger and the pairs and stops its threads.
 struct LedgerService: Service {
     let ledger: UsageLedger
     let shadows: ShadowMirror
 
     func run() async throws {
+        ledger.addPeriodic { [shadows] in shadows.flush() }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(200))
-                ledger.flush()
-                shadows.flush()
+                try? await Task.sleep(for: .seconds(1))
             }
         }
-        ledger.flush()
-        shadows.flush()
+        await ledger.close()
     }
 }
 

@@ -137,14 +137,15 @@ struct CostLine: Equatable, Sendable {
     /// `saved` as a percent of the baseline; `nil` when there was nothing to save from.
     var savedPercent: Decimal? { baseline > 0 ? saved / baseline * 100 : nil }
 
-    mutating func add(_ row: LedgerRow, prices: PriceBook) {
+    /// Adds a row; `baseline: false` counts what it cost as its baseline (nothing saved).
+    mutating func add(_ row: LedgerRow, prices: PriceBook, baseline withBaseline: Bool = true) {
         requests += 1
         if row.record.outcome == .failed { errors += 1 }
         tokensIn += row.record.promptTokens
         tokensOut += row.record.completionTokens
         cachedTokens += row.record.cachedTokens
         spend += row.cost
-        baseline += prices.baseline(of: row)
+        baseline += withBaseline ? prices.baseline(of: row) : row.cost
     }
 }
 
@@ -162,7 +163,12 @@ struct CostReport: Sendable {
     var nodesAsked: [String]
     var unreachable: [NodeFailure]
     var groups: [CostLine]
+    /// Client traffic only: what the groups add up to.
     var total: CostLine
+    /// Shadow tests' mirrored requests (shadow rows), apart from the groups: nobody's budget pays for them.
+    var shadow: CostLine
+    /// Requests agents served for other agents (peer rows): the calling agent's client row bills each, so they add nothing here.
+    var peerRequests: Int
 
     /// Aggregates `rows` (the window's) by `grouping`; `budgetRows` (this month's and so today's)
     /// fill the budget columns of routes and keys.
@@ -176,7 +182,18 @@ struct CostReport: Sendable {
             for node in nodesAsked where !unreachable.contains(where: { $0.node == node }) { lines[node] = CostLine(name: node) }
         }
         var total = CostLine(name: "TOTAL")
+        var shadow = CostLine(name: "SHADOW TESTS")
+        var peerRequests = 0
         for row in rows {
+            switch row.record.origin {
+            case .client: break
+            case .peer:
+                peerRequests += 1
+                continue
+            case .shadow:
+                shadow.add(row, prices: prices, baseline: false)
+                continue
+            }
             let name = grouping.name(of: row)
             lines[name, default: CostLine(name: name)].add(row, prices: prices)
             total.add(row, prices: prices)
@@ -188,7 +205,7 @@ struct CostReport: Sendable {
                 lines[name]?.thisMonth = budget.monthly.map { BudgetUse(limit: $0) }
             }
             let dayText = periods.dayText, monthText = periods.monthText
-            for row in budgetRows where row.record.at >= monthText {
+            for row in budgetRows where row.record.at >= monthText && row.record.origin == .client {
                 let name = grouping.name(of: row)
                 guard lines[name] != nil else { continue }
                 let cost = row.cost
@@ -203,7 +220,7 @@ struct CostReport: Sendable {
             }
         }
         return CostReport(grouping: grouping, window: window, periods: periods, nodesAsked: nodesAsked.sorted(),
-                          unreachable: unreachable, groups: groups, total: total)
+                          unreachable: unreachable, groups: groups, total: total, shadow: shadow, peerRequests: peerRequests)
     }
 }
 

@@ -23,21 +23,30 @@ extension CostReport {
             table.rows.append(cells(line, places: places) + [bar + share])
         }
         table.rows.append(cells(total, places: places) + [""])
+        if shadow.requests > 0 { table.rows.append(cells(shadow, places: places, budgets: false) + [""]) }
         var text = "Spend from \(window.sinceText) to \(window.untilText) by \(grouping.rawValue), "
             + "from \(nodesAsked.count - unreachable.count) of \(nodesAsked.count) node\(nodesAsked.count == 1 ? "" : "s")\n\n"
         text += table.render()
         text += "\nSAVED: against sending each routed request to its route's strongest candidate with the same tokens."
+        if shadow.requests > 0 {
+            text += "\nSHADOW TESTS: what shadow tests' mirrored requests cost; not in TOTAL, and no budget pays for them."
+        }
+        if peerRequests > 0 {
+            text += "\n\(peerRequests) request\(peerRequests == 1 ? "" : "s") served for other agents are not counted: the agent each client called bills it."
+        }
         if grouping.hasBudgets {
             text += "\nTODAY, THIS MONTH: UTC periods, spend of every node against the budget (each agent enforces it on its own ledger)."
         }
         return text + "\n"
     }
 
-    private func cells(_ line: CostLine, places: Int) -> [String] {
+    private func cells(_ line: CostLine, places: Int, budgets: Bool = true) -> [String] {
         var row = [line.name, String(line.requests), String(line.errors), String(line.tokensIn), String(line.tokensOut),
                    String(line.cachedTokens), Money.text(line.spend, places: places),
                    line.savedPercent.map { "\(Money.text(line.saved, places: places)) (\(Money.percent($0)))" } ?? "-"]
-        if grouping.hasBudgets {
+        if grouping.hasBudgets && !budgets {
+            row += ["-", "-"]
+        } else if grouping.hasBudgets {
             for use in [line.today, line.thisMonth] {
                 row.append(use.map {
                     "\(Money.text($0.spent, places: max(places, Money.places(toShow: $0.spent)))) of \(Money.text($0.limit)) (\(Money.percent($0.percent)))"
@@ -67,6 +76,8 @@ extension CostReport {
             })),
             .init("groups", .list(groups.map { json($0, budgets: grouping.hasBudgets) })),
             .init("total", json(total, budgets: false)),
+            .init("shadow", json(shadow, budgets: false)),
+            .init("peerRequests", .number(String(peerRequests))),
         ])
         return value.json() + "\n"
     }
@@ -106,6 +117,12 @@ extension CostReport {
                     cells += [use.map { Money.exact($0.spent) } ?? "", use.map { Money.exact($0.limit) } ?? ""]
                 }
             }
+            lines.append(cells.joined(separator: ","))
+        }
+        if shadow.requests > 0 {
+            var cells = ["(shadow tests)", String(shadow.requests), String(shadow.errors), String(shadow.tokensIn), String(shadow.tokensOut),
+                         String(shadow.cachedTokens), Money.exact(shadow.spend), Money.exact(shadow.baseline), Money.exact(shadow.saved), ""]
+            if grouping.hasBudgets { cells += ["", "", "", ""] }
             lines.append(cells.joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

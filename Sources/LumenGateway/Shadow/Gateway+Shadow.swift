@@ -56,6 +56,16 @@ extension Gateway {
     private func mirror(_ ticket: ShadowTicket, body: JSONValue, endpoint: Endpoint, stallTimeout: Duration) async {
         let started = ContinuousClock.now
         let candidate = ticket.test.spec.candidate
+        // The mirrored copy costs money too: it gets a shadow row, which `lumenctl costs` shows apart.
+        func ended(_ half: ShadowTicket.Half) {
+            let side = half.side
+            ledger.append(UsageRecord(
+                requestID: ticket.requestID + ".shadow", at: ticket.at, keyName: nil, route: ticket.route, model: side.model,
+                upstream: side.upstream, promptTokens: side.promptTokens, completionTokens: side.completionTokens, cachedTokens: 0,
+                cost: side.cost, ttftMilliseconds: side.ttftMilliseconds, durationMilliseconds: side.durationMilliseconds,
+                status: side.status, outcome: side.outcome, failovers: 0, origin: .shadow))
+            ticket.candidateEnded(half)
+        }
         func failed(_ status: Int, model: String?, upstream: String?) -> ShadowTicket.Half {
             ShadowTicket.Half(side: ShadowPair.Side(
                 model: model ?? candidate, upstream: upstream, status: status, outcome: .failed, ttftMilliseconds: nil,
@@ -63,7 +73,7 @@ extension Gateway {
                 text: nil, toolCalls: nil), text: "", toolCalls: [])
         }
         guard let model = state.snapshot.models[candidate] else {
-            ticket.candidateEnded(failed(404, model: nil, upstream: nil))
+            ended(failed(404, model: nil, upstream: nil))
             return
         }
         let answer = await attempt(endpoint, candidates: [model], maxAttempts: 1, requestID: ticket.requestID + ".shadow") { _, upstream in
@@ -79,7 +89,7 @@ extension Gateway {
             let completed: Bool
             if case .completed = end { completed = true } else { completed = false }
             let prompt = relay.promptTokens ?? 0, completion = relay.completionTokens, cached = relay.cachedTokens ?? 0
-            ticket.candidateEnded(ShadowTicket.Half(
+            ended(ShadowTicket.Half(
                 side: ShadowPair.Side(
                     model: model.name, upstream: upstream.id, status: completed ? 200 : 502, outcome: completed ? .completed : .failed,
                     ttftMilliseconds: relay.firstContentAt.map { ($0 - started).milliseconds },
@@ -87,9 +97,9 @@ extension Gateway {
                     cost: "\(model.spec.pricing.cost(prompt: prompt, completion: completion, cached: cached))", text: nil, toolCalls: nil),
                 text: relay.text, toolCalls: ShadowTicket.ToolCall.of(relay)))
         case .refused(let model, let upstream, let status, _):
-            ticket.candidateEnded(failed(Int(status.code), model: model.name, upstream: upstream.id))
+            ended(failed(Int(status.code), model: model.name, upstream: upstream.id))
         case .exhausted(let failures, _):
-            ticket.candidateEnded(failed(failures.last?.rateLimited == true ? 429 : 502, model: model.name, upstream: failures.last?.upstream.id))
+            ended(failed(failures.last?.rateLimited == true ? 429 : 502, model: model.name, upstream: failures.last?.upstream.id))
         }
     }
 

@@ -61,6 +61,17 @@ public final class AgentStore: Sendable {
                     CREATE INDEX shadow_pair_test ON shadow_pair(test, id);
                     """)
             }
+            migrator.registerMigration("v3-usage-origin-journal-shadow-progress") { db in
+                // Who a row bills (client, peer, shadow); the last journal record in the table, so a
+                // replayed journal adds each row once; pairs recorded per test, which pruning does not lower.
+                try db.execute(sql: """
+                    ALTER TABLE usage ADD COLUMN origin TEXT NOT NULL DEFAULT 'client';
+                    CREATE TABLE ledger_journal (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+                    CREATE TABLE shadow_progress (test TEXT PRIMARY KEY, recorded INTEGER NOT NULL);
+                    INSERT INTO shadow_progress (test, recorded) SELECT test, COUNT(*) FROM shadow_pair GROUP BY test;
+                    CREATE INDEX shadow_pair_at ON shadow_pair(at);
+                    """)
+            }
             if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) { throw StoreError.newerSchema(path) }
             try migrator.migrate(pool)
         } catch let error as StoreError {
@@ -91,59 +102,105 @@ public final class AgentStore: Sendable {
         } }
     }
 
-    /// Appends ledger rows in one transaction.
-    public func appendUsage(_ records: [UsageRecord]) throws {
-        guard !records.isEmpty else { return }
+    /// Appends ledger rows in one transaction; with `journalSeq`, records that the journal's records up
+    /// to it are now in the table, in the same transaction.
+    public func appendUsage(_ records: [UsageRecord], journalSeq: Int? = nil) throws {
+        guard !records.isEmpty || journalSeq != nil else { return }
         try run { try self.pool.write { db in
             let insert = try db.makeStatement(sql: """
                 INSERT INTO usage (requestId, at, keyName, route, model, upstream, promptTokens, completionTokens, cachedTokens,
-                                   cost, ttftMs, durationMs, status, outcome, failovers)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   cost, ttftMs, durationMs, status, outcome, failovers, origin)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for record in records {
                 try insert.execute(arguments: [
                     record.requestID, record.at, record.keyName, record.route, record.model, record.upstream,
                     record.promptTokens, record.completionTokens, record.cachedTokens, record.cost,
                     record.ttftMilliseconds, record.durationMilliseconds, record.status, record.outcome.rawValue,
-                    record.failovers,
+                    record.failovers, record.origin.rawValue,
                 ])
+            }
+            if let journalSeq {
+                try db.execute(sql: """
+                    INSERT INTO ledger_journal (id, seq) VALUES (1, ?)
+                    ON CONFLICT(id) DO UPDATE SET seq = max(seq, excluded.seq)
+                    """, arguments: [journalSeq])
             }
         } }
     }
 
-    /// Ledger rows, oldest first: those that started in [`since`, `until`) (ISO 8601 times), at most `limit`.
-    public func usage(since: String? = nil, until: String? = nil, limit: Int = 100_000) throws -> [UsageRecord] {
+    /// The last journal record the usage table holds (0 when none).
+    public func journalSeq() throws -> Int {
+        try run { try self.pool.read { db in try Int.fetchOne(db, sql: "SELECT seq FROM ledger_journal WHERE id = 1") ?? 0 } }
+    }
+
+    /// Ledger rows, oldest first: those that started in [`since`, `until`) (ISO 8601 times), at most `limit`,
+    /// and the last journal record they include.
+    public func usageWithJournalSeq(since: String? = nil, until: String? = nil, limit: Int = 100_000) throws -> (rows: [UsageRecord], journalSeq: Int) {
         try run { try self.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM usage WHERE at >= ? AND at < ? ORDER BY id LIMIT ?",
-                             arguments: [since ?? "", until ?? "~", limit]).map { row in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM usage WHERE at >= ? AND at < ? ORDER BY id LIMIT ?",
+                                        arguments: [since ?? "", until ?? "~", limit]).map { row in
                 UsageRecord(
                     requestID: row["requestId"], at: row["at"], keyName: row["keyName"], route: row["route"], model: row["model"],
                     upstream: row["upstream"], promptTokens: row["promptTokens"], completionTokens: row["completionTokens"],
                     cachedTokens: row["cachedTokens"], cost: row["cost"], ttftMilliseconds: row["ttftMs"],
                     durationMilliseconds: row["durationMs"], status: row["status"],
-                    outcome: UsageRecord.Outcome(rawValue: row["outcome"]) ?? .failed, failovers: row["failovers"])
+                    outcome: UsageRecord.Outcome(rawValue: row["outcome"]) ?? .failed, failovers: row["failovers"],
+                    origin: UsageRecord.Origin(rawValue: row["origin"]) ?? .client)
             }
+            return (rows, try Int.fetchOne(db, sql: "SELECT seq FROM ledger_journal WHERE id = 1") ?? 0)
         } }
     }
 
-    /// Cost of every ledger row written at or after `at` (an ISO 8601 time), for budgets after a restart.
+    /// Ledger rows, oldest first: those that started in [`since`, `until`) (ISO 8601 times), at most `limit`.
+    public func usage(since: String? = nil, until: String? = nil, limit: Int = 100_000) throws -> [UsageRecord] {
+        try usageWithJournalSeq(since: since, until: until, limit: limit).rows
+    }
+
+    /// Cost of every client row written at or after `at` (an ISO 8601 time), for budgets after a restart.
+    /// Peer rows are billed by the agent that passed them on, and shadow tests spend from no budget.
     public func spend(since at: String) throws -> [(at: String, keyName: String?, route: String?, cost: String)] {
         try run { try self.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT at, keyName, route, cost FROM usage WHERE at >= ? ORDER BY id", arguments: [at]).map { row in
+            try Row.fetchAll(db, sql: "SELECT at, keyName, route, cost FROM usage WHERE at >= ? AND origin = 'client' ORDER BY id",
+                             arguments: [at]).map { row in
                 (row["at"], row["keyName"], row["route"], row["cost"])
             }
         } }
     }
 
-    /// Appends shadow pairs in one transaction.
-    public func appendShadowPairs(_ pairs: [ShadowPair]) throws {
+    /// How long shadow pairs are kept, and how many per test at most: they hold prompts and answers.
+    public struct ShadowRetention: Sendable {
+        public var maxAge: TimeInterval
+        public var maxPairsPerTest: Int
+
+        public init(maxAge: TimeInterval = 30 * 86_400, maxPairsPerTest: Int = 10_000) {
+            self.maxAge = maxAge
+            self.maxPairsPerTest = maxPairsPerTest
+        }
+    }
+
+    /// Appends shadow pairs in one transaction, then prunes pairs past `retention`: older than its
+    /// age, or beyond its count for their test (the oldest go first).
+    public func appendShadowPairs(_ pairs: [ShadowPair], retention: ShadowRetention = ShadowRetention(), now: Date = Date()) throws {
         guard !pairs.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         try run { try self.pool.write { db in
             let insert = try db.makeStatement(sql: "INSERT INTO shadow_pair (test, at, body) VALUES (?, ?, ?)")
+            let count = try db.makeStatement(sql: """
+                INSERT INTO shadow_progress (test, recorded) VALUES (?, 1)
+                ON CONFLICT(test) DO UPDATE SET recorded = recorded + 1
+                """)
             for pair in pairs {
                 try insert.execute(arguments: [pair.test, pair.at, String(decoding: try encoder.encode(pair), as: UTF8.self)])
+                try count.execute(arguments: [pair.test])
+            }
+            try db.execute(sql: "DELETE FROM shadow_pair WHERE at < ?", arguments: [now.addingTimeInterval(-retention.maxAge).ISO8601Format()])
+            for test in Set(pairs.map(\.test)) {
+                try db.execute(sql: """
+                    DELETE FROM shadow_pair WHERE test = ? AND id <= (
+                        SELECT id FROM shadow_pair WHERE test = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+                    """, arguments: [test, test, retention.maxPairsPerTest])
             }
         } }
     }
@@ -157,12 +214,13 @@ public final class AgentStore: Sendable {
         } }
     }
 
-    /// Pairs recorded so far per shadow test, so `maxRequests` holds across restarts.
+    /// Pairs recorded so far per shadow test (pruned ones too), so `maxRequests` holds across restarts.
     public func shadowPairCounts() throws -> [String: Int] {
         try run { try self.pool.read { db in
             var counts: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT test, COUNT(*) AS n FROM shadow_pair GROUP BY test") {
-                counts[row["test"]] = row["n"]
+            // Recorded, not kept: pruning must not let a test run past its maxRequests.
+            for row in try Row.fetchAll(db, sql: "SELECT test, recorded FROM shadow_progress") {
+                counts[row["test"]] = row["recorded"]
             }
             return counts
         } }

@@ -180,7 +180,7 @@ async def run(args):
     limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
     async with httpx.AsyncClient(timeout=httpx.Timeout(120.0), limits=limits) as client:
         await preflight(client, args)
-        before = parse_metrics((await client.get(f"{args.admin}/metrics", timeout=5)).text)
+        before = parse_metrics((await client.get(f"{args.admin}/metrics", headers={"Authorization": f"Bearer {args.token}"}, timeout=5)).text)
         results, samples, stop = [], [], asyncio.Event()
         origin = time.monotonic()
         sampler = asyncio.create_task(sample(client, args, origin, samples, stop))
@@ -203,7 +203,7 @@ async def run(args):
                     record["error"] = "unfinished 150 s after the day ended"
         stop.set()
         await sampler
-        after = parse_metrics((await client.get(f"{args.admin}/metrics", timeout=5)).text)
+        after = parse_metrics((await client.get(f"{args.admin}/metrics", headers={"Authorization": f"Bearer {args.token}"}, timeout=5)).text)
     return results, samples, before, after
 
 

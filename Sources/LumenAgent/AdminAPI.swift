@@ -29,9 +29,11 @@ struct AdminAPI: Sendable {
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/health") { _, _ in json(.map([.init("status", .string("ok"))])) }
-        // Prometheus scrapes without the cluster token: the page holds counts, never keys or prompts.
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+        // The page names upstream URLs and what budgets have left: Prometheus sends the cluster
+        // token as its bearer token (authorization.credentials_file in a scrape config).
+        router.get("/metrics") { request, _ in
+            guard authorized(request) else { return unauthorized() }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: gateway.metricsText() + runtime.metricsText())))
         }
         router.put("/v1/snapshot") { request, _ in

@@ -71,6 +71,8 @@ func residentKiB(_ pid: Int32) throws -> Int {
 func metric(_ name: String, at url: String) async throws -> Int {
     var request = HTTPClientRequest(url: url)
     request.method = .GET
+    // An agent's page needs the cluster token (the e2e clusters' one); a simulator ignores it.
+    request.headers.add(name: "authorization", value: "Bearer e2e-cluster-token-0123456789abcdef")
     let page = try await send(request).body
     // Every series of the family, whatever its labels.
     let lines = page.split(separator: "\n").filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }

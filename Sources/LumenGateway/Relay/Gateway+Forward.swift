@@ -4,6 +4,7 @@ import Hummingbird
 import LumenAPI
 import LumenManifest
 import LumenStore
+import Logging
 import NIOCore
 import NIOHTTP1
 import HTTPTypes
@@ -56,6 +57,15 @@ extension Gateway {
                 let peers = model.upstreams.map(\.id)
                 for upstream in health.order(inTurn && pass == 0 ? replicasInTurn(model, prefixKey: prefixKey) : model.upstreams, model: model.name) {
                     guard !excluded.contains(upstream.id), let outgoing = body(model, upstream) else { continue }
+                    // A Provider's maxConcurrency: a full one is passed over like one that asked to wait.
+                    let slot: UpstreamSlots.Slot?
+                    switch upstreamSlots.take(upstream) {
+                    case .success(let taken): slot = taken
+                    case .failure(let full):
+                        failures.append(UpstreamFailure(upstream: upstream, message: "at its maxConcurrency (\(full.limit) requests at once)",
+                                                        retryAfter: 1, rateLimited: true))
+                        continue
+                    }
                     guard tries < maxAttempts else { return .exhausted(failures, skipped: skipped) }
                     // Moving on from an upstream that could not be reached, or that declined with a 429,
                     // adds no load anywhere: the request does its work once, elsewhere. A retry after a
@@ -75,9 +85,16 @@ extension Gateway {
                     health.ended(upstream.id)
                     if retry { retryBudget.retryEnded() }
                     switch result {
-                    case .success(let response):
+                    case .success(var response):
                         let code = Int(response.status.code)
-                        if (200..<300).contains(code) { return .answered(model, upstream, response) }
+                        if (200..<300).contains(code) {
+                            // The slot is held until the body is read or dropped; a whole answer's body
+                            // may not pause longer than the upstream's idle timeout (a stream's relay bounds its own).
+                            let streamed = outgoing["stream"]?.boolValue ?? false
+                            response.body = .stream(UpstreamBody(base: response.body, slot: slot, readGap: streamed ? nil : upstream.idleTimeout))
+                            return .answered(model, upstream, response)
+                        }
+                        withExtendedLifetime(slot) {}
                         let errorBody = (try? await response.body.collect(upTo: 64 * 1024)) ?? ByteBuffer()
                         guard code == 429 || code >= 500 else { return .refused(model, upstream, response.status, errorBody) }
                         let detail = (try? JSONValue(json: String(buffer: errorBody)))?["error"]?["message"]?.stringValue
@@ -121,9 +138,12 @@ extension Gateway {
         if upstream.id.hasPrefix(Upstream.peerPrefix) {
             request.headers.add(name: Self.peerQueueHeader, value: String(Int(peerQueue.milliseconds)))
         }
+        // A Provider's timeouts.connect needs a client of its own (AsyncHTTPClient sets it per client).
+        let client = upstream.connectTimeout.map(UpstreamClients.client(connectTimeout:)) ?? self.client
         do {
             return .success(try await client.execute(request, timeout: .nanoseconds(Int64(upstream.firstTokenTimeout.milliseconds * 1_000_000))))
         } catch {
+            logger.warning("upstream request failed", metadata: ["upstream": "\(upstream.id)", "request_id": "\(requestID)", "error": "\(error)"])
             return .failure(Self.describe(error))
         }
     }
@@ -143,18 +163,31 @@ extension Gateway {
         base.hasSuffix("/") ? String(base.dropLast()) + path : base + path
     }
 
+    /// A short cause for messages a client (or `lumenctl health`) reads, never a library's own text:
+    /// TLS and socket errors carry build paths and type dumps. The agent's log has the whole error.
     public static func describe(_ error: any Error) -> String {
+        if let error = error as? UpstreamBody.Idle { return error.description }
+        if let error = error as? JSONValue.JSONSyntaxError { return "not valid JSON (\(error))" }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "connection timed out"
             case .deadlineExceeded, .readTimeout: return "no answer within the first-token timeout"
             case .remoteConnectionClosed: return "the upstream closed the connection"
-            default: return "\(error)"
+            default: break
             }
         }
-        let text = "\(error)"
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        return text
+        let text = String(reflecting: error).lowercased()
+        if text.contains("connectionrefused") || text.contains("connection refused") { return "connection refused" }
+        if ["ssl", "tls", "certificate", "handshake"].contains(where: text.contains) {
+            return "the TLS handshake failed; check that the address is https and its certificate is valid"
+        }
+        if ["resolve", "nxdomain", "getaddrinfo", "unknown host", "name or service"].contains(where: text.contains) {
+            return "the host name could not be resolved; check the address"
+        }
+        if text.contains("reset") { return "the connection was reset" }
+        if text.contains("timed out") || text.contains("timeout") { return "timed out" }
+        if ["toomanybytes", "toolarge", "too large", "too big"].contains(where: text.contains) { return "the answer is larger than the agent accepts" }
+        return "the connection to the upstream failed (the agent's log has the detail)"
     }
 
     /// The error a client gets when no upstream answered: 429 with `retry-after` when every upstream

@@ -224,7 +224,9 @@ extension Gateway {
     private func relayLeg(_ leg: Leg, through relay: inout StreamRelay, to output: inout Output,
                           stallTimeout: Duration) async -> LegEnd {
         let source = leg.source
-        var wait = relay.legFirstContentAt == nil ? leg.upstream.firstTokenTimeout : stallTimeout
+        // Between chunks: the route's stall timeout, or the upstream's idle timeout when shorter.
+        let gap = min(stallTimeout, leg.upstream.idleTimeout)
+        var wait = relay.legFirstContentAt == nil ? leg.upstream.firstTokenTimeout : gap
         while true {
             let chunk: ByteBuffer?
             do {
@@ -234,7 +236,7 @@ extension Gateway {
             } catch {
                 return .broken(.transport(Self.describe(error)))
             }
-            wait = stallTimeout
+            wait = gap
             do {
                 guard let chunk else {
                     if let event = try relay.finishLeg() { try await output.send(event) }

@@ -20,6 +20,8 @@ public final class Gateway: Sendable {
     let retryBudget = RetryBudget()
     /// Requests served now, for the `--max-in-flight` bound.
     let inFlight = InFlightCounter()
+    /// Requests in flight to upstreams with a `maxConcurrency`.
+    let upstreamSlots = UpstreamSlots()
     public let metrics = GatewayMetrics()
     /// Shadow tests' sampling, mirrored requests and their pairs.
     public let shadows: ShadowMirror
@@ -150,7 +152,11 @@ public final class Gateway: Sendable {
             exchange.shadows = shadowTickets(admitted, exchange, body: body, endpoint: endpoint, state: current)
             return await dispatch(body, endpoint: endpoint, plan: admitted, exchange: exchange, stream: stream)
         } catch {
-            let failure = error as? OpenAIError ?? .server("internal error: \(error)")
+            let failure = error as? OpenAIError ?? {
+                // The detail is for the operator's log, not the client.
+                logger.error("request failed", metadata: ["request_id": "\(exchange.requestID)", "error": "\(error)"])
+                return OpenAIError.server("internal error in the agent; its log has the detail under request id \(exchange.requestID)")
+            }()
             exchange.status = failure.status
             finish(exchange, outcome: .rejected)
             return errorResponse(failure, exchange)

@@ -15,10 +15,16 @@ public struct Upstream: Sendable, Hashable {
     public var headers: [String: String]
     public var continuation: Continuation
     public var firstTokenTimeout: Duration
+    /// The longest gap between chunks of an answer's body.
     public var idleTimeout: Duration
+    /// Requests this agent sends it at once at most (a Provider's `maxConcurrency`); nil: no bound.
+    public var maxConcurrency: Int?
+    /// How long connecting may take (a Provider's `timeouts.connect`); nil: the agent client's 5 s.
+    public var connectTimeout: Duration?
 
     public init(id: String, baseURL: String, upstreamModel: String, authorization: String?, headers: [String: String],
-                continuation: Continuation, firstTokenTimeout: Duration, idleTimeout: Duration) {
+                continuation: Continuation, firstTokenTimeout: Duration, idleTimeout: Duration,
+                maxConcurrency: Int? = nil, connectTimeout: Duration? = nil) {
         self.id = id
         self.baseURL = baseURL
         self.upstreamModel = upstreamModel
@@ -27,6 +33,8 @@ public struct Upstream: Sendable, Hashable {
         self.continuation = continuation
         self.firstTokenTimeout = firstTokenTimeout
         self.idleTimeout = idleTimeout
+        self.maxConcurrency = maxConcurrency
+        self.connectTimeout = connectTimeout
     }
 }
 
@@ -187,7 +195,8 @@ public struct CompiledState: Sendable {
                 upstreams.append(Upstream(
                     id: "provider/\(providerName)", baseURL: provider.baseURL, upstreamModel: spec.upstreamModel ?? name,
                     authorization: authorization, headers: provider.headers?.values ?? [:], continuation: provider.continuation,
-                    firstTokenTimeout: provider.timeouts.firstToken.duration, idleTimeout: provider.timeouts.idle.duration))
+                    firstTokenTimeout: provider.timeouts.firstToken.duration, idleTimeout: provider.timeouts.idle.duration,
+                    maxConcurrency: provider.maxConcurrency, connectTimeout: provider.timeouts.connect.duration))
             } else if let deployment = spec.deployment {
                 for endpoint in deployment.endpoints ?? [] {
                     upstreams.append(Upstream(

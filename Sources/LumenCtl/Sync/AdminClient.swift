@@ -24,6 +24,16 @@ struct AdminClient {
         var logOffset: UInt64?
     }
 
+    /// A refused connection fails at once instead of being retried until the deadline: a node that
+    /// is down is reported as down without lumenctl waiting 10 s for it (the next command, lumenctl
+    /// sync and the agents' own pulls catch it up). Lives as long as the process, as `shared` does.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// The cluster token: `LUMEN_CLUSTER_TOKEN`, else the `cluster-token` file in the home.
     static func token(environment: [String: String], home: String) -> String? {
         if let token = environment["LUMEN_CLUSTER_TOKEN"], !token.isEmpty { return token }
@@ -88,7 +98,7 @@ struct AdminClient {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+            let response = try await Self.http.execute(request, timeout: timeout)
             // Ledgers and shadow pairs can be large; a status answer is small.
             let data = try await response.body.collect(upTo: 1 << 30)
             let answer = try? JSONValue(json: String(buffer: data))

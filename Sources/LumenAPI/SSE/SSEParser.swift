@@ -1,5 +1,3 @@
-public import NIOCore
-
 /// Reassembles Server-Sent Events from arbitrary chunk edges. Only `data:` fields matter to
 /// OpenAI streams; comments (`: ping`) and other fields are dropped.
 public struct SSEParser: Sendable {
@@ -20,16 +18,16 @@ public struct SSEParser: Sendable {
     }
 
     /// Feeds a chunk and returns the `data` of every event it completed, in order.
-    public mutating func feed(_ buffer: ByteBuffer) throws(ParseError) -> [String] {
-        append(buffer)
+    public mutating func feed(bytes: some Sequence<UInt8>) throws(ParseError) -> [String] {
+        append(bytes: bytes)
         var events: [String] = []
         while let event = try next() { events.append(event) }
         return events
     }
 
     /// Adds a chunk; `next()` then takes its events one at a time, so a relay holds one event, not a chunk's worth.
-    public mutating func append(_ buffer: ByteBuffer) {
-        pending.append(contentsOf: buffer.readableBytesView)
+    public mutating func append(bytes: some Sequence<UInt8>) {
+        pending.append(contentsOf: bytes)
     }
 
     /// The `data` of the next complete event, or nil when more bytes are needed.
@@ -66,34 +64,22 @@ public struct SSEParser: Sendable {
         return Self.data(of: pending[consumed...])
     }
 
+    private static let dataField = Array("data:".utf8)
+
+    /// The joined `data` lines of one event. Read as bytes, not Characters: "\r\n" is one Character
+    /// (so splitting text at "\n" would miss it), and a combining mark after "data:" would hide the field.
     private static func data(of block: ArraySlice<UInt8>) -> String? {
-        var lines: [Substring] = []
-        let text = String(decoding: block, as: UTF8.self)
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            guard line.hasPrefix("data:") else { continue }
-            var value = line.dropFirst(5)
-            if value.hasPrefix(" ") { value = value.dropFirst() }
-            lines.append(value)
+        var joined: [UInt8] = []
+        var found = false
+        for rawLine in block.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            var line = rawLine.last == 0x0D ? rawLine.dropLast() : rawLine
+            guard line.starts(with: dataField) else { continue }
+            line = line.dropFirst(dataField.count)
+            if line.first == 0x20 { line = line.dropFirst() }
+            if found { joined.append(0x0A) }
+            joined.append(contentsOf: line)
+            found = true
         }
-        return lines.isEmpty ? nil : lines.joined(separator: "\n")
-    }
-}
-
-/// Frames SSE events.
-public enum SSE {
-    public static let done = "[DONE]"
-
-    /// `data: <payload>\n\n`; the payload must be one line (JSON is).
-    public static func event(_ payload: String, allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: payload.utf8.count + 8)
-        buffer.writeStaticString("data: ")
-        buffer.writeString(payload)
-        buffer.writeStaticString("\n\n")
-        return buffer
-    }
-
-    public static func comment(_ text: String) -> ByteBuffer {
-        ByteBuffer(string: ": \(text)\n\n")
+        return found ? String(decoding: joined, as: UTF8.self) : nil
     }
 }

@@ -26,9 +26,19 @@ public final class GGUFFile: @unchecked Sendable {
     private let mapping: MappedFile
     private let byName: [String: Int]
 
-    public init(path: String) throws(GGUFError) {
+    public convenience init(path: String) throws(GGUFError) {
+        try self.init(mapping: try MappedFile(path: path), path: path)
+    }
+
+    /// Reads a GGUF file from bytes already in memory (copied); `name` stands for the path in errors.
+    public convenience init(bytes: some Collection<UInt8>, name: String = "<memory>") throws(GGUFError) {
+        guard !bytes.isEmpty else { throw GGUFError("\(name) is empty; give a .gguf model file") }
+        try self.init(mapping: MappedFile(copying: bytes), path: name)
+    }
+
+    private init(mapping: MappedFile, path: String) throws(GGUFError) {
         self.path = path
-        mapping = try MappedFile(path: path)
+        self.mapping = mapping
         var reader = ByteReader(bytes: mapping.bytes, path: path)
         let magic = try reader.read(UInt32.self, "the magic number")
         guard magic == GGUFFormat.magic else {
@@ -62,7 +72,17 @@ public final class GGUFFile: @unchecked Sendable {
                 throw GGUFError("\(path): tensor \(name) has \(rank) dimensions at byte \(reader.offset - 4), not 1 to 4; the file is corrupt")
             }
             var dimensions: [Int] = []
-            for axis in 0..<rank { dimensions.append(try reader.count("dimension \(axis) of \(name)", limit: 1 << 40)) }
+            var values = 1
+            for axis in 0..<rank {
+                let dimension = try reader.count("dimension \(axis) of \(name)", limit: 1 << 40)
+                dimensions.append(dimension)
+                // Checked here, so `valueCount` (and the byte counts after it) cannot overflow later.
+                let (product, overflow) = values.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= GGUFFormat.maxTensorValues else {
+                    throw GGUFError("\(path): tensor \(name) has dimensions \(dimensions)..., more than \(GGUFFormat.maxTensorValues) values; the file is corrupt")
+                }
+                values = product
+            }
             let type = TensorType(rawValue: try reader.read(UInt32.self, "the type of \(name)"))
             let offset = try reader.count("the offset of \(name)", limit: Int.max)
             guard offset % alignment == 0 else {
@@ -78,9 +98,15 @@ public final class GGUFFile: @unchecked Sendable {
                 throw GGUFError("\(path): tensor \(tensor.name) appears twice; the file is corrupt")
             }
             // Each tensor a supported type can read must lie inside the file.
-            if let bytes = tensor.type.byteCount(values: tensor.valueCount), dataOffset + tensor.offset + bytes > mapping.bytes.count {
-                throw GGUFError("\(path) is truncated: tensor \(tensor.name) needs bytes up to \(dataOffset + tensor.offset + bytes), "
-                                + "the file has \(mapping.bytes.count); download or write it again")
+            if let bytes = tensor.type.byteCount(values: tensor.valueCount) {
+                // A corrupt offset near Int.max must be refused, not overflow.
+                let (start, startOverflow) = dataOffset.addingReportingOverflow(tensor.offset)
+                let (end, endOverflow) = start.addingReportingOverflow(bytes)
+                guard !startOverflow, !endOverflow, end <= mapping.bytes.count else {
+                    let needed = startOverflow || endOverflow ? "more than \(Int.max)" : "\(end)"
+                    throw GGUFError("\(path) is truncated: tensor \(tensor.name) needs bytes up to \(needed), "
+                                    + "the file has \(mapping.bytes.count); download or write it again")
+                }
             }
         }
         self.byName = byName
@@ -139,6 +165,10 @@ enum GGUFFormat {
     /// "GGUF" read as a little-endian UInt32.
     static let magic: UInt32 = 0x4655_4747
     static let defaultAlignment = 32
+    /// Values in one tensor: far above any real model's (about 10^10), far below overflowing byte counts.
+    static let maxTensorValues = 1 << 52
+    /// Arrays of arrays nested deeper than this are refused (the reader recurses once per level).
+    static let maxArrayDepth = 8
 }
 
 /// What is wrong with a GGUF file, and what to do about it.
@@ -183,7 +213,7 @@ private struct ByteReader {
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), as: UTF8.self)
     }
 
-    mutating func value(_ type: GGUFValue.ValueType, key: String) throws(GGUFError) -> GGUFValue {
+    mutating func value(_ type: GGUFValue.ValueType, key: String, depth: Int = 0) throws(GGUFError) -> GGUFValue {
         switch type {
         case .uint8: return .uint8(try read(UInt8.self, key))
         case .int8: return .int8(try read(Int8.self, key))
@@ -202,18 +232,37 @@ private struct ByteReader {
             guard let elementType = GGUFValue.ValueType(rawValue: rawType) else {
                 throw GGUFError("\(path): metadata \(key) is an array of unknown type \(rawType); the file is corrupt")
             }
-            let count = try self.count("the length of \(key)", limit: bytes.count)
+            guard elementType != .array || depth < GGUFFormat.maxArrayDepth else {
+                throw GGUFError("\(path): metadata \(key) nests arrays more than \(GGUFFormat.maxArrayDepth) deep; the file is corrupt")
+            }
+            // Each element takes at least this many bytes of the file, which bounds the count before anything is reserved.
+            let smallest = switch elementType {
+            case .uint8, .int8, .bool: 1
+            case .uint16, .int16: 2
+            case .uint32, .int32, .float32: 4
+            case .uint64, .int64, .float64, .string: 8
+            case .array: 12
+            }
+            let count = try self.count("the length of \(key)", limit: (bytes.count - offset) / smallest)
             var elements: [GGUFValue] = []
             elements.reserveCapacity(count)
-            for _ in 0..<count { elements.append(try value(elementType, key: key)) }
+            for _ in 0..<count { elements.append(try value(elementType, key: key, depth: depth + 1)) }
             return .array(elementType, elements)
         }
     }
 }
 
-/// A file mapped read-only into memory, unmapped when released.
+/// A file mapped read-only into memory, unmapped when released (or bytes copied into memory, freed then).
 private final class MappedFile {
     let bytes: UnsafeRawBufferPointer
+    private let mapped: Bool
+
+    init(copying source: some Collection<UInt8>) {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: source.count, alignment: 16)
+        _ = copy.initializeMemory(as: UInt8.self, from: source)
+        bytes = UnsafeRawBufferPointer(copy)
+        mapped = false
+    }
 
     init(path: String) throws(GGUFError) {
         let descriptor = open(path, O_RDONLY)
@@ -227,9 +276,11 @@ private final class MappedFile {
             throw GGUFError("cannot map \(path) into memory: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
+        mapped = true
     }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        guard let base = bytes.baseAddress else { return }
+        if mapped { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) } else { base.deallocate() }
     }
 }

@@ -116,8 +116,10 @@ for target in "${targets[@]}"; do
     mkdir -p "$corpus" "$artifacts"
     log=$out/fuzz-$target.log
     echo "fuzz.sh: fuzzing $target for ${seconds}s (log: $log)"
+    dictionary=()
+    for file in "$folder"/*.dict; do [ -e "$file" ] && dictionary=(-dict="$file"); done
     status=0
-    "$out/fuzz-$target" "$corpus" "$folder/corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+    "$out/fuzz-$target" "$corpus" "$folder/corpus" "${dictionary[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
         -max_len=16384 -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$artifacts" >"$log" 2>&1 || status=$?
     stats=$(grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | awk '{printf "%s ", $0}')
     echo "fuzz.sh: $target: exit $status; ${stats:-no stats}; corpus $(find "$corpus" -type f | wc -l) files"

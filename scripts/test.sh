@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh
 swift build --build-tests
+# libFuzzer runs of the JSON, SSE, manifest and GGUF readers (Fuzz/), a bounded time each.
+scripts/fuzz.sh "${LUMEN_FUZZ_SECONDS:-30}"
 scripts/generate-docs.sh --check
 bin=$(swift build --show-bin-path)
 "$bin/lumenctl" validate -f manifests/ --home "$(mktemp -d)"

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes the small GGUF seeds in Fuzz/GGUF/corpus: every metadata type, the three tensor types the
-engine reads, v2 and v3, a custom alignment. (tiny-model.gguf there comes from `lumen-engine tiny-model`.)"""
+engine reads, v2 and v3, a custom alignment. tiny-model-head.gguf there is the first 4 KiB of
+`lumen-engine tiny-model --embedding 32 --layers 1 --context 32 --heads 1 --kv-heads 1 --type q8_0`
+(real metadata keys and the start of a real vocabulary; the whole file is 77 KB, its header 17 KB)."""
 import os
 import struct
 

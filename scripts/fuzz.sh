@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh --build-only
 #
 # The parsers' sources are compiled straight with swiftc into .build-fuzz/ (not through SwiftPM, so
-# the sanitizers reach only them and the main .build is left alone). Yams comes from the checkout
+# only they and Yams are instrumented, and the main .build is left alone). Yams comes from the checkout
 # `swift build` made. Exits non-zero on any crash, timeout, leak or out-of-memory, naming the input
 # that reproduces it (run `.build-fuzz/fuzz-<target> <file>` to see it again). New inputs the
 # fuzzer finds interesting go to .build-fuzz/corpus/<target>; the seeds in Fuzz/<Target>/corpus stay

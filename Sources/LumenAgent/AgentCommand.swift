@@ -68,8 +68,6 @@ struct Run: AsyncParsableCommand {
     var replicaStartTimeout = 600.0
     @Option(help: ArgumentHelp("The only folder a Provider's apiKeyFile is read from; a file outside it (symlinks followed) is refused (default: secrets in the home).", valueName: "dir"))
     var secretsDir: String?
-    @Option(help: "Seconds between asking the other Nodes for a newer snapshot than this agent serves, so one that was down catches up (0 turns it off).")
-    var pullInterval = 20.0
     @Option(help: "Seconds a client may take to send a request's whole head (from connecting, or from its first byte on a kept-alive connection); then 408 and the connection is closed. Both ports.")
     var headerTimeout = 10.0
     @Option(help: "Seconds a client may take to send a request's whole body after its head; then the connection is closed. Both ports.")
@@ -78,10 +76,12 @@ struct Run: AsyncParsableCommand {
     var idleTimeout = 90.0
     @Option(help: "Open connections the public port holds at most; more are answered 503 and closed (lowered to what the open-file limit allows). The admin port holds 256.")
     var maxConnections = 4096
-    @Option(help: "Open connections one client address (an IPv6 /64) may hold on the public port; more are answered 503 and closed. The admin port allows 64.")
-    var maxConnectionsPerAddress = 256
+    @Option(help: "Open connections one client address (an IPv6 /64) may hold on the public port; more are answered 503 and closed. Raise it behind a load balancer or for a busy peer agent, whose connections all come from one address. The admin port allows 64.")
+    var maxConnectionsPerAddress = 1024
     @Option(help: "Requests the public API serves at once (a stream counts until its end); more get 503 with retry-after.")
     var maxInFlight = 1024
+    @Option(help: "Seconds between asking the other Nodes for a newer snapshot than this agent serves, so one that was down catches up (0 turns it off).")
+    var pullInterval = 20.0
 
     static func address(_ text: String, option: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {

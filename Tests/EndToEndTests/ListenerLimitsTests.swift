@@ -101,11 +101,11 @@ final class RawConnection {
                 #expect(connection.received.contains(#""code":"request_timeout""#))
                 #expect(connection.closed && sent < request.utf8.count, "port \(port): \(sent) of \(request.utf8.count) bytes sent")
             }
-            // A socket that sends nothing at all is closed at the same deadline.
+            // A socket that sends nothing at all is closed at the same deadline, without an answer to no request.
             let silent = try RawConnection(port: cluster.publicPort)
             defer { silent.close() }
             silent.read(waiting: 15)
-            #expect(silent.closed && silent.received.hasPrefix("HTTP/1.1 408"))
+            #expect(silent.closed && silent.received.isEmpty, "\(silent.received)")
         }
     }
 

@@ -198,8 +198,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         timer = nil
         armed = nil
         // Only a request whose head never came can still be answered: for a body, the server may
-        // already be writing its response.
-        if wait == .head && unanswered == 0 {
+        // already be writing its response. A connection that sent nothing is closed without a word,
+        // as a client's pool may hold it unused and would read an answer to no request.
+        if wait == .head && unanswered == 0 && requestBegun {
             let seconds = limits.headerTimeout.components.seconds
             let error = OpenAIError(status: 408, message: "the request's head did not arrive within \(seconds) s; send the whole request at once",
                                     type: "invalid_request_error", code: "request_timeout")

@@ -22,10 +22,9 @@ public struct GatewayConfiguration: Sendable {
     public var maxInFlight = 1024
     /// Read deadlines and connection caps of the public listener (`--header-timeout`,
     /// `--max-connections`, …): no client can hold its sockets or the agent's file descriptors.
-    public var publicListener = ListenerLimits(maxConnections: 4096, maxConnectionsPerAddress: 256)
+    public var publicListener = ListenerLimits(maxConnections: 4096, maxConnectionsPerAddress: 1024)
     /// The same for the admin listener, which lumenctl calls: smaller caps.
     public var adminListener = ListenerLimits(maxConnections: 256, maxConnectionsPerAddress: 64)
-
 
     public enum ReplicaChoice: String, Sendable, CaseIterable {
         /// Requests sharing a prompt prefix go to the same replica (bounded load); others to the less loaded of two.

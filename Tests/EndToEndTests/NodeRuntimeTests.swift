@@ -531,8 +531,10 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
                 return rows.contains { $0["model"]?.stringValue == "only-b" && $0["upstream"]?.stringValue == "peer/b" }
                     && rows.contains { $0["model"]?.stringValue == "only-c" && $0["upstream"]?.stringValue == "peer/c" }
             }
-            // The hosts keep no ledger row for requests a peer passed on: the entry agent accounts them.
-            #expect(try await cluster.usage("b").isEmpty)
+            // The hosts record requests a peer passed on as peer rows: the entry agent's client rows bill them.
+            let hosted = try await cluster.usage("b")
+            #expect(hosted.count == 1 && hosted.allSatisfy { $0["origin"]?.stringValue == "peer" && $0["model"]?.stringValue == "only-b" },
+                    "\(hosted)")
 
             // Streams and new requests for the shared model through a, while c stops.
             let url = "http://127.0.0.1:\(cluster.port("a"))/v1/chat/completions"

@@ -82,8 +82,12 @@ import Testing
                 #expect(answer.status == 200, "\(answer)")
             }
             #expect(try await Self.waitForPairs(cluster, "try-challenger", 20) == 20)
-            // Shadowing stays dark: the ledger has the 40 client requests, all served by the incumbent.
-            let ledger = try JSONDecoder().decode([UsageRecord].self, from: Data(try await Self.admin(cluster, "/v1/usage").json().utf8))
+            // Shadowing stays dark: the ledger has the 40 client requests, all served by the incumbent,
+            // and a shadow row for each mirrored copy.
+            let all = try JSONDecoder().decode([UsageRecord].self, from: Data(try await Self.admin(cluster, "/v1/usage").json().utf8))
+            let ledger = all.filter { $0.origin == .client }
+            let shadowRows = all.filter { $0.origin == .shadow }
+            #expect(all.count == 60 && shadowRows.count == 20 && shadowRows.allSatisfy { $0.model == "challenger" && $0.keyName == nil })
             #expect(ledger.count == 40 && ledger.allSatisfy { $0.model == "incumbent" && $0.keyName == "shadow" }, "\(ledger.map(\.model))")
             let rows = Dictionary(uniqueKeysWithValues: ledger.map { ($0.requestID, $0) })
             let pairs = try JSONDecoder().decode([ShadowPair].self,
@@ -119,6 +123,12 @@ import Testing
             #expect(abs((json["primary"]?["latencyMilliseconds"]?["p50"]?.doubleValue ?? 0) - durations[Int((Double(durations.count) * 0.5).rounded(.up)) - 1]) < 1e-6)
             let candidateCost = pairs.reduce(Decimal(0)) { $0 + (Decimal(string: $1.candidate.cost) ?? 0) }
             #expect(Decimal(string: json["candidate"]?["totalCost"]?.stringValue ?? "") == candidateCost)
+            // What the mirrored copies cost is in the ledger and in `lumenctl costs`, apart from the client spend.
+            #expect(shadowRows.reduce(Decimal(0)) { $0 + (Decimal(string: $1.cost) ?? 0) } == candidateCost)
+            let costs = try cluster.lumenctl(["costs", "-o", "json"])
+            let spent = try JSONValue(json: costs.output)
+            #expect(Decimal(string: spent["shadow"]?["spend"]?.stringValue ?? "") == candidateCost, "\(costs)")
+            #expect(spent["shadow"]?["requests"]?.intValue == 20 && spent["total"]?["requests"]?.intValue == 40)
             let page = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
             #expect(page.contains("<svg") && page.contains("try-challenger"))
             // The page as a person sees it, kept for review.

@@ -67,7 +67,8 @@ enum ShadowPromotion {
     /// counts errors the gateway then failed over from).
     static func regression(candidate: String, route: String, rows: [UsageRecord], upstreamErrorRate: Double?,
                            baseline: Baseline, thresholds: ShadowTestSpec.Thresholds) -> String? {
-        let served = rows.filter { $0.route == route && $0.model == candidate && $0.outcome != .rejected }
+        // Live traffic only: a shadow row is a mirrored copy, a peer row another agent's client row again.
+        let served = rows.filter { $0.origin == .client && $0.route == route && $0.model == candidate && $0.outcome != .rejected }
         let failed = served.filter { $0.outcome == .failed }.count
         let ledgerErrorRate = served.isEmpty ? 0 : Double(failed) / Double(served.count)
         let errorRate = max(ledgerErrorRate, upstreamErrorRate ?? 0)

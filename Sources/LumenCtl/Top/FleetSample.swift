@@ -77,7 +77,8 @@ extension FleetSample.UsageTotals {
     static func of(_ rows: [JSONValue]) -> (total: Self, byUpstream: [String: Self]) {
         var total = Self()
         var byUpstream: [String: Self] = [:]
-        for row in rows {
+        // Client rows only, as `lumenctl costs` counts them: a peer row is billed by the agent that passed it on.
+        for row in rows where (row["origin"]?.stringValue ?? "client") == "client" {
             var one = Self()
             one.requests = 1
             one.promptTokens = row["promptTokens"]?.intValue ?? 0

@@ -29,6 +29,9 @@ public final class ShadowMirror: Sendable {
         var pending: [ShadowPair] = []
     }
 
+    /// Pairs kept in memory at most while agent.db cannot be written; the oldest go first.
+    static let maxPendingPairs = 10_000
+
     /// Mirrored requests in flight at most; more samples are dropped, not queued.
     let maxInFlight: Int
     private let store: AgentStore?
@@ -99,8 +102,14 @@ public final class ShadowMirror: Sendable {
         do {
             try store.appendShadowPairs(batch)
         } catch {
-            state.withLock { $0.pending.insert(contentsOf: batch, at: 0) }
-            logger.error("shadow pair write failed; will retry", metadata: ["pairs": "\(batch.count)", "error": "\(error)"])
+            // Kept for the next attempt, up to a bound: pairs are measurements, not billing data.
+            let dropped = state.withLock { state -> Int in
+                state.pending.insert(contentsOf: batch, at: 0)
+                let over = max(0, state.pending.count - Self.maxPendingPairs)
+                state.pending.removeFirst(over)
+                return over
+            }
+            logger.error("shadow pair write failed; will retry", metadata: ["pairs": "\(batch.count)", "dropped": "\(dropped)", "error": "\(error)"])
         }
     }
 }

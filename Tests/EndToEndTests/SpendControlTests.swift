@@ -36,23 +36,32 @@ import Testing
         #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":\#(JSONValue.jsonString(content))}]\#(extra)}"#
     }
 
-    /// A stream refused after its key's stream slot was taken (over budget) gives the slot back.
-    @Test func aRefusedStreamGivesItsStreamSlotBack() async throws {
+    /// An agent in front of one simulator (started with `simulator` arguments) serving `manifests`,
+    /// which get the simulator's URL; `body` runs against it.
+    static func withCluster(simulator arguments: [String], manifests: (_ simulator: String) -> String,
+                            _ body: (LiveCluster) async throws -> Void) async throws {
         try await withTemporaryDirectoryAsync { dir in
             let cluster = LiveCluster(dir: dir)
             defer { cluster.stop() }
-            let simulator = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
+            let simulator = try cluster.startSimulator(arguments)
             try cluster.startAgent(extra: ["--probe-interval", "0"])
-            let applied = try cluster.apply("""
-                \(cluster.node)
-                ---
-                \(Self.model("sim", simulator))
-                ---
-                \(Self.route("tiny", "sim", budget: "{daily: 0.000001}"))
-                ---
-                \(Self.route("open", "sim"))
-                """)
+            let applied = try cluster.apply(cluster.node + "\n---\n" + manifests(simulator))
             #expect(applied.exitCode == 0, "\(applied)")
+            try await body(cluster)
+        }
+    }
+
+    /// A stream refused after its key's stream slot was taken (over budget) gives the slot back.
+    @Test func aRefusedStreamGivesItsStreamSlotBack() async throws {
+        try await Self.withCluster(simulator: ["--ttft", "1ms", "--itl", "0ms"], manifests: { simulator in
+            """
+            \(Self.model("sim", simulator))
+            ---
+            \(Self.route("tiny", "sim", budget: "{daily: 0.000001}"))
+            ---
+            \(Self.route("open", "sim"))
+            """
+        }) { cluster in
             let key = try cluster.createKey("one-stream", ["--max-streams", "1"])
             for _ in 0..<3 {
                 let refused = try await send(chatRequest(port: cluster.publicPort, key: key, body: Self.body("lumen/tiny", stream: true)))
@@ -67,25 +76,19 @@ import Testing
 
     /// `n` multiplies the worst case: the price ceiling and the budgets count every choice.
     @Test func nChoicesCountAgainstThePriceCeilingAndTheBudget() async throws {
-        try await withTemporaryDirectoryAsync { dir in
-            let cluster = LiveCluster(dir: dir)
-            defer { cluster.stop() }
-            let simulator = try cluster.startSimulator(["--ttft", "1ms", "--itl", "0ms"])
-            try cluster.startAgent(extra: ["--probe-interval", "0"])
-            // Output at $100/M: 100 tokens cost $0.01 per choice.
-            let applied = try cluster.apply("""
-                \(cluster.node)
-                ---
-                \(Self.model("pricey", simulator, input: "1", output: "100"))
-                ---
-                apiVersion: lumen.ai/v1
-                kind: Route
-                metadata: {name: ceiling}
-                spec: {candidates: [pricey], strategy: pinned, onNoCandidate: reject, budget: {maxCostPerRequest: 0.05}}
-                ---
-                \(Self.route("daily", "pricey", budget: "{daily: 0.2}"))
-                """)
-            #expect(applied.exitCode == 0, "\(applied)")
+        // Output at $100/M: 100 tokens cost $0.01 per choice.
+        try await Self.withCluster(simulator: ["--ttft", "1ms", "--itl", "0ms"], manifests: { simulator in
+            """
+            \(Self.model("pricey", simulator, input: "1", output: "100"))
+            ---
+            apiVersion: lumen.ai/v1
+            kind: Route
+            metadata: {name: ceiling}
+            spec: {candidates: [pricey], strategy: pinned, onNoCandidate: reject, budget: {maxCostPerRequest: 0.05}}
+            ---
+            \(Self.route("daily", "pricey", budget: "{daily: 0.2}"))
+            """
+        }) { cluster in
             let key = try cluster.createKey("choices")
             let one = try await send(chatRequest(port: cluster.publicPort, key: key, body: Self.body("lumen/ceiling", extra: #","max_tokens":100"#)))
             #expect(one.status == 200, "\(one)")
@@ -104,19 +107,13 @@ import Testing
     /// Concurrent requests on a TPM-limited key: together they never pass the limit, because each
     /// holds its worst case while it runs.
     @Test func concurrentRequestsStayWithinTheKeysTokensPerMinute() async throws {
-        try await withTemporaryDirectoryAsync { dir in
-            let cluster = LiveCluster(dir: dir)
-            defer { cluster.stop() }
-            let simulator = try cluster.startSimulator(["--ttft", "50ms", "--itl", "20ms"])
-            try cluster.startAgent(extra: ["--probe-interval", "0"])
-            let applied = try cluster.apply("""
-                \(cluster.node)
-                ---
-                \(Self.model("sim", simulator))
-                ---
-                \(Self.route("auto", "sim"))
-                """)
-            #expect(applied.exitCode == 0, "\(applied)")
+        try await Self.withCluster(simulator: ["--ttft", "50ms", "--itl", "20ms"], manifests: { simulator in
+            """
+            \(Self.model("sim", simulator))
+            ---
+            \(Self.route("auto", "sim"))
+            """
+        }) { cluster in
             let key = try cluster.createKey("tpm", ["--tpm", "100"])
             let port = cluster.publicPort
             let answers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
@@ -145,19 +142,13 @@ import Testing
 
     /// A stream the client cuts off before the upstream's usage chunk is billed for its prompt.
     @Test func aCutOffStreamIsBilledForItsPrompt() async throws {
-        try await withTemporaryDirectoryAsync { dir in
-            let cluster = LiveCluster(dir: dir)
-            defer { cluster.stop() }
-            let simulator = try cluster.startSimulator(["--ttft", "1ms", "--itl", "30ms"])
-            try cluster.startAgent(extra: ["--probe-interval", "0"])
-            let applied = try cluster.apply("""
-                \(cluster.node)
-                ---
-                \(Self.model("sim", simulator, input: "1", output: "2", context: 200_000))
-                ---
-                \(Self.route("auto", "sim"))
-                """)
-            #expect(applied.exitCode == 0, "\(applied)")
+        try await Self.withCluster(simulator: ["--ttft", "1ms", "--itl", "30ms"], manifests: { simulator in
+            """
+            \(Self.model("sim", simulator, input: "1", output: "2", context: 200_000))
+            ---
+            \(Self.route("auto", "sim"))
+            """
+        }) { cluster in
             let key = try cluster.createKey("cut")
             // 20,000 words: the simulator counts 20,003 prompt tokens.
             let prompt = Array(repeating: "word", count: 20_000).joined(separator: " ")

@@ -236,7 +236,10 @@ import Testing
                 metadata: {name: snappy}
                 spec: {candidates: [sluggish, sim-large], slo: {ttftP95: 500ms}}
                 """)
-            #expect(lumenctl(["apply", "-f", priors], home: home).exitCode == 0)
+            // Stored; the quickstart's Node runs no agent here, so the push misses it (exit 1).
+            let appliedPriors = lumenctl(["apply", "-f", priors], home: home)
+            #expect(appliedPriors.exitCode == 1 && appliedPriors.output.contains("Applied revision 2")
+                    && appliedPriors.error.contains("node/local did not get it"), "\(appliedPriors)")
             let snappy = lumenctl(["route", "explain", "snappy", "hello"], home: home)
             #expect(snappy.output.contains("TTFT p95 900 ms misses the SLO of 500 ms") && snappy.output.contains("900 ms"), "\(snappy)")
             #expect(lumenctl(["route", "explain", "auto"], home: home).exitCode == 64)
@@ -253,7 +256,9 @@ import Testing
             let fitted = lumenctl(["scorer", "fit", "-f", labelled, "--route", "auto"], home: home)
             #expect(fitted.output.contains("kind: Route") && fitted.output.contains("scorer:"), "\(fitted)")
             let file = try writeFile(home, "fitted.yaml", fitted.output)
-            #expect(lumenctl(["apply", "-f", file], home: home).exitCode == 0)
+            // Stored; the quickstart's Node runs no agent here, so the push misses it (exit 1).
+            let applied = lumenctl(["apply", "-f", file], home: home)
+            #expect(applied.exitCode == 1 && applied.output.contains("Applied revision 2") && applied.error.contains("node/local did not get it"), "\(applied)")
             let measured = lumenctl(["scorer", "evaluate", "-f", labelled, "--route", "auto", "-o", "json"], home: home)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(measured.output.utf8)) as? [String: Any], "\(measured)")
             #expect((object["auc"] as? Double ?? 0) > 0.85 && (object["hardCleared"] as? Double ?? 0) >= 0.95, "\(object)")

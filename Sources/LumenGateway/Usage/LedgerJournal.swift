@@ -34,6 +34,72 @@ final class LedgerJournal: @unchecked Sendable {
     /// The last sequence number written to the current file.
     private var lastSeq = 0
 
+    /// Appends `row` as one line, the JSON that `Line` decodes from. Written by hand: Foundation's
+    /// JSONEncoder cost more than the rest of the journal's work per row.
+    static func encode(seq: Int, row: UsageRecord, into out: inout [UInt8]) {
+        func raw(_ text: StaticString) {
+            text.withUTF8Buffer { out.append(contentsOf: $0) }
+        }
+        func string(_ value: String) {
+            out.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                    out.append(UInt8(ascii: "\\"))
+                    out.append(byte)
+                case 0..<0x20:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: Array("\\u00".utf8))
+                    out.append(hex[Int(byte >> 4)])
+                    out.append(hex[Int(byte & 0xF)])
+                default:
+                    out.append(byte)
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        }
+        func field(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            raw(",\"")
+            raw(name)
+            raw("\":")
+            string(value)
+        }
+        func number(_ name: StaticString, _ value: Int) {
+            raw(",\"")
+            raw(name)
+            raw("\":")
+            out.append(contentsOf: String(value).utf8)
+        }
+        func number(_ name: StaticString, _ value: Double?) {
+            guard let value else { return }
+            raw(",\"")
+            raw(name)
+            raw("\":")
+            out.append(contentsOf: (value.isFinite ? value.description : "0").utf8)
+        }
+        raw("{\"seq\":")
+        out.append(contentsOf: String(seq).utf8)
+        raw(",\"row\":{\"requestID\":")
+        string(row.requestID)
+        field("at", row.at)
+        field("keyName", row.keyName)
+        field("route", row.route)
+        field("model", row.model)
+        field("upstream", row.upstream)
+        number("promptTokens", row.promptTokens)
+        number("completionTokens", row.completionTokens)
+        number("cachedTokens", row.cachedTokens)
+        field("cost", row.cost)
+        number("ttftMilliseconds", row.ttftMilliseconds)
+        number("durationMilliseconds", row.durationMilliseconds)
+        number("status", row.status)
+        field("outcome", row.outcome.rawValue)
+        number("failovers", row.failovers)
+        field("origin", row.origin.rawValue)
+        raw("}}\n")
+    }
+
     /// The journal's directory in `home`.
     static func directory(home: String) -> String {
         (home as NSString).appendingPathComponent("ledger")

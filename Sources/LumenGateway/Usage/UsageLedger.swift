@@ -209,8 +209,6 @@ public final class UsageLedger: Sendable {
     private func journalLoop(_ journal: LedgerJournal, nextSeq first: Int) {
         var nextSeq = first
         var kept: [Entry] = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         while true {
             // After a failed write, try again every half second: the disk may have recovered.
             if kept.isEmpty { journalWake.wait() } else { _ = journalWake.wait(timeout: .now() + 0.5) }
@@ -227,12 +225,7 @@ public final class UsageLedger: Sendable {
             if !batch.isEmpty {
                 var lines: [UInt8] = []
                 lines.reserveCapacity(batch.count * 400)
-                for entry in batch {
-                    // A row that cannot be encoded cannot be a ledger row; it has only string and number fields.
-                    guard let data = try? encoder.encode(LedgerJournal.Line(seq: entry.seq, row: entry.record)) else { continue }
-                    lines.append(contentsOf: data)
-                    lines.append(UInt8(ascii: "\n"))
-                }
+                for entry in batch { LedgerJournal.encode(seq: entry.seq, row: entry.record, into: &lines) }
                 do {
                     try journal.append(lines, lastSeq: nextSeq - 1)
                     if !kept.isEmpty { logger.notice("usage ledger writes succeed again", metadata: ["rows": "\(kept.count)"]) }

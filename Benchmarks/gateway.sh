@@ -2,6 +2,7 @@
 # The agent in front of an instant upstream (the simulator with no delays), against that upstream
 # called directly and against nginx as a plain reverse proxy, all in one run on this machine.
 # Usage: Benchmarks/gateway.sh [seconds per measurement, default 10]
+#   AGENT_BIN=DIR runs the lumen-agent in DIR instead (another build, for a before/after in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -28,7 +29,7 @@ pids+=($!)
 wait_line "$work/paced.out" 'listening'
 paced=$(grep -oE '127.0.0.1:[0-9]+' "$work/paced.out" | head -1)
 
-"$bin/lumen-agent" run --home "$work/agent" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$work/agent.out" 2>"$work/agent.err" &
+"${AGENT_BIN:-$bin}/lumen-agent" run --home "$work/agent" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 >"$work/agent.out" 2>"$work/agent.err" &
 agent_pid=$!
 pids+=($agent_pid)
 wait_line "$work/agent.out" 'admin http'

@@ -20,6 +20,7 @@ import Testing
         ("invalid number", #"{"model":"lumen/auto","max_tokens":--1e,"messages":[]}"#, "not valid JSON"),
         ("leading zero", #"{"model":"lumen/auto","max_tokens":012,"messages":[]}"#, "leading zero"),
         ("control character", "{\"model\":\"lumen/auto\",\"messages\":[{\"role\":\"user\",\"content\":\"a\u{01}b\"}]}", "control character"),
+        ("duplicate key", #"{"model":"lumen/auto","n":1,"messages":[],"n":128}"#, "duplicate key"),
         ("trailing data", #"{"model":"lumen/auto","messages":[]} {}"#, "after the JSON value"),
         ("unterminated string", #"{"model":"lumen/auto","messages":[{"role":"user","content":"abc"#, "does not end"),
     ]

@@ -209,7 +209,9 @@ func streamBody(_ model: String, _ content: String, maxTokens: Int) -> String {
             }
             #expect(most == 3, "expected the ramp to reach max (3) replicas, saw at most \(most)")
             // The first request found nothing running and waited for the cold start.
-            let page = try await send({ var request = HTTPClientRequest(url: cluster.metrics("local")); request.method = .GET; return request }()).body
+            var metricsRequest = HTTPClientRequest(url: cluster.metrics("local"))
+            metricsRequest.headers.add(name: "authorization", value: "Bearer \(cluster.token)")
+            let page = try await send(metricsRequest).body
             #expect(page.contains(#"lumen_admissions_total{model="ramp",result="cold_start_wait"}"#))
 
             try await eventually("ramp is back to zero replicas", within: 40) { try await cluster.count("local", model: "ramp") == 0 }

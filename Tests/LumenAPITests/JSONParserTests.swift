@@ -51,6 +51,15 @@ struct JSONParserTests {
         #expect(refusal(text) != nil, "accepted \(text.debugDescription)")
     }
 
+    @Test("a duplicate key is refused: readers disagree on which one wins")
+    func refusesDuplicateKeys() throws {
+        let error = try #require(refusal(#"{"model":"cheap","n":1,"messages":[],"n":128}"#))
+        #expect(error.reason.contains(#"duplicate key "n""#))
+        #expect(refusal(#"{"a":{"b":1,"b":2}}"#) != nil)
+        // The same key in sibling objects is fine.
+        #expect(refusal(#"[{"b":1},{"b":2}]"#) == nil)
+    }
+
     @Test("invalid UTF-8 inside a string is refused")
     func refusesInvalidUTF8() {
         var buffer = ByteBuffer(string: "{\"a\": \"")

@@ -101,12 +101,20 @@ private struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONValue.JSONSyntaxError) -> JSONValue {
         try enter(depth)
         var entries: [JSONValue.Entry] = []
+        // Readers disagree on which of two equal keys wins (Lumen reads the first, most upstreams the
+        // last), so a body could pass its limits on one value and be served on the other: refused.
+        var keys: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .map(entries) }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let keyStart = index
             let key = try parseString()
+            guard keys.insert(key).inserted else {
+                index = keyStart
+                throw fail("a duplicate key \(JSONValue.jsonString(String(key.prefix(40)))) in an object")
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after an object key") }
             index += 1

@@ -243,6 +243,8 @@ extension Gateway {
         var exchange = exchange
         let target = body["model"]?.stringValue ?? ""
         var tried: Set<String> = []
+        /// Prompts of attempts that answered 2xx but whose answers were lost (too large, unreadable, cut).
+        var lostPrompts = 0
         while true {
             let answer = await attempt(endpoint, candidates: plan.candidates, excluding: tried, inTurn: tried.isEmpty,
                                        prefixKey: plan.prefixKey, maxAttempts: plan.failover.maxAttempts - tried.count, requestID: exchange.requestID,
@@ -269,6 +271,7 @@ extension Gateway {
                     var answer = try JSONValue(buffer: buffer)
                     answer = answer.setting("model", .string(model.name))
                     readUsage(answer["usage"], into: &exchange)
+                    exchange.promptTokens += lostPrompts
                     if !exchange.shadows.isEmpty { (exchange.answerText, exchange.answerToolCalls) = Self.answerParts(answer) }
                     // The row is on disk before the answer is returned.
                     _ = await finish(exchange, outcome: .completed).durable()
@@ -277,9 +280,12 @@ extension Gateway {
                     let reason = "the upstream \(upstream.id) sent an unreadable answer: \(Self.describe(error))"
                     health.failed(upstream.id, reason: reason, peers: model.upstreams.map(\.id))
                     exchange.failovers.append(reason)
+                    // The upstream read the prompt before its answer was lost: billed, as estimated.
+                    lostPrompts += exchange.promptEstimate
                     tried.insert(upstream.id)
                     if tried.count < plan.failover.maxAttempts { continue }
                     exchange.status = 502
+                    exchange.promptTokens = lostPrompts
                     finish(exchange, outcome: .failed)
                     var response = errorResponse(OpenAIError.server(reason, status: 502), exchange)
                     response.headers[.xShouldRetry] = "false"

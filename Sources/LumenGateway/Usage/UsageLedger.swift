@@ -102,15 +102,16 @@ public final class UsageLedger: Sendable {
             logger.warning("skipped unreadable usage journal lines (an append cut short by a crash, never acknowledged)",
                            metadata: ["lines": "\(found.unreadable)"])
         }
-        let files = LedgerJournal.files(in: directory)
         let nextSeq = max(stored, found.records.keys.max() ?? 0) + 1
+        // Every replayed row is in agent.db now. The old files go before the new journal opens:
+        // an empty one left by the last run can have the very name the new journal takes.
+        for file in LedgerJournal.files(in: directory) { try? FileManager.default.removeItem(atPath: file) }
         let journal: LedgerJournal
         do {
             journal = try LedgerJournal(directory: directory, nextSeq: nextSeq)
         } catch {
             throw LedgerError("the usage journal cannot be written: \(error); check the disk at \(home)")
         }
-        for file in files { try? FileManager.default.removeItem(atPath: file) }
         storedSeq = Atomic(stored)
         start("lumen-ledger-journal") { [self] in journalLoop(journal, nextSeq: nextSeq) }
         start("lumen-ledger-store") { [self] in storeLoop() }

@@ -72,6 +72,8 @@ struct Run: AsyncParsableCommand {
     var headerTimeout = 10.0
     @Option(help: "Seconds a client may take to send a request's whole body after its head; then the connection is closed. Both ports.")
     var bodyTimeout = 60.0
+    @Option(help: "Seconds a response may make no progress because its client stopped reading; then the connection is closed and the request ends as cut off. Both ports.")
+    var writeTimeout = 60.0
     @Option(help: "Seconds a kept-alive connection may wait for its next request. Responses are never timed: a stream that keeps writing is not cut. Both ports.")
     var idleTimeout = 90.0
     @Option(help: "Open connections the public port holds at most; more are answered 503 and closed (lowered to what the open-file limit allows). The admin port holds 256.")
@@ -97,8 +99,8 @@ struct Run: AsyncParsableCommand {
         if probeInterval < 0 { throw ValidationError("--probe-interval must be 0 (off) or more seconds.") }
         if pullInterval < 0 { throw ValidationError("--pull-interval must be 0 (off) or more seconds.") }
         if probeTimeout <= 0 { throw ValidationError("--probe-timeout must be more than 0 seconds.") }
-        if headerTimeout <= 0 || bodyTimeout <= 0 || idleTimeout <= 0 {
-            throw ValidationError("--header-timeout, --body-timeout and --idle-timeout must be more than 0 seconds.")
+        if headerTimeout <= 0 || bodyTimeout <= 0 || idleTimeout <= 0 || writeTimeout <= 0 {
+            throw ValidationError("--header-timeout, --body-timeout, --idle-timeout and --write-timeout must be more than 0 seconds.")
         }
         if maxConnections < 1 || maxConnectionsPerAddress < 1 || maxInFlight < 1 {
             throw ValidationError("--max-connections, --max-connections-per-address and --max-in-flight must be 1 or more.")
@@ -144,6 +146,7 @@ struct Run: AsyncParsableCommand {
             options.gateway[keyPath: listener].headerTimeout = .milliseconds(Int(headerTimeout * 1000))
             options.gateway[keyPath: listener].bodyTimeout = .milliseconds(Int(bodyTimeout * 1000))
             options.gateway[keyPath: listener].idleTimeout = .milliseconds(Int(idleTimeout * 1000))
+            options.gateway[keyPath: listener].writeTimeout = .milliseconds(Int(writeTimeout * 1000))
         }
         options.gateway.publicListener.maxConnections = maxConnections
         options.gateway.publicListener.maxConnectionsPerAddress = maxConnectionsPerAddress

@@ -153,6 +153,41 @@ final class RawConnection {
         }
     }
 
+    /// A client that opens a stream and never reads it loses the connection at the write deadline,
+    /// and its key's stream slot comes back.
+    @Test func aStreamWhoseClientStopsReadingIsClosedAndGivesItsSlotBack() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = LiveCluster(dir: dir)
+            defer { cluster.stop() }
+            let simulator = try cluster.startSimulator(["--ttft", "0ms", "--itl", "0ms"])
+            try cluster.startAgent(extra: ["--write-timeout", "3", "--probe-interval", "0"])
+            #expect(try cluster.apply(cluster.manifests(endpoint: simulator)).exitCode == 0)
+            let key = try cluster.createKey("stuck", ["--max-streams", "1"])
+            // Far more than the socket buffers hold: the agent's writes stop while this client does not read.
+            let long = #"{"model":"lumen/auto","stream":true,"max_tokens":8000,"ignore_eos":true,"messages":[{"role":"user","content":"hi"}]}"#
+            let stuck = try RawConnection(port: cluster.publicPort)
+            defer { stuck.close() }
+            var small: Int32 = 4096
+            setsockopt(stuck.socket, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            stuck.send("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\n"
+                       + "Content-Type: application/json\r\nContent-Length: \(long.utf8.count)\r\n\r\n" + long)
+            let short = #"{"model":"lumen/auto","stream":true,"max_tokens":4,"messages":[{"role":"user","content":"hi"}]}"#
+            // Once the stuck stream is admitted it holds the key's one slot...
+            var answer = try await send(chatRequest(port: cluster.publicPort, key: key, body: short))
+            for _ in 0..<100 where answer.status != 429 {
+                try await Task.sleep(for: .milliseconds(20))
+                answer = try await send(chatRequest(port: cluster.publicPort, key: key, body: short))
+            }
+            #expect(answer.status == 429, "the stuck stream never held the key's one slot: \(answer.status)")
+            // ...until the write deadline closes its connection.
+            for _ in 0..<100 where answer.status != 200 {
+                try await Task.sleep(for: .milliseconds(100))
+                answer = try await send(chatRequest(port: cluster.publicPort, key: key, body: short))
+            }
+            #expect(answer.status == 200 && answer.body.contains("[DONE]"), "\(answer.status) \(answer.body.prefix(200))")
+        }
+    }
+
     @Test func connectionsOverTheCapsAreAnswered503WhileOtherAddressesAreServed() async throws {
         try await withTemporaryDirectoryAsync { dir in
             let cluster = LiveCluster(dir: dir)

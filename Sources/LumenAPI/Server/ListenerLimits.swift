@@ -16,6 +16,9 @@ public struct ListenerLimits: Sendable, Equatable {
     public var headerTimeout: Duration
     /// Longest a client may take to send a request's whole body after its head; then close.
     public var bodyTimeout: Duration
+    /// Longest a response may make no progress: a client that stops reading cannot hold its
+    /// stream (and the slots, leases and upstream it keeps) for ever. Then the connection is closed.
+    public var writeTimeout: Duration
     /// Longest a kept-alive connection may wait for its next request.
     public var idleTimeout: Duration
     /// Open connections at most (nil: no cap); more are answered 503 and closed at once.
@@ -27,8 +30,9 @@ public struct ListenerLimits: Sendable, Equatable {
     /// The idle timeout is longer than the agent's upstream pool keeps idle connections (60 s), so
     /// a pooled connection is never closed by the server as the agent reuses it.
     public init(headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(90),
-                maxConnections: Int? = nil, maxConnectionsPerAddress: Int? = nil) {
+                writeTimeout: Duration = .seconds(60), maxConnections: Int? = nil, maxConnectionsPerAddress: Int? = nil) {
         self.headerTimeout = headerTimeout
+        self.writeTimeout = writeTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections

@@ -67,6 +67,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         return http1.setup(channel: channel, logger: logger).assumeIsolated().flatMapThrowing { value in
             // In front of the HTTP decoder: it sees a request's first bytes before its head is whole.
             try channel.pipeline.syncOperations.addHandler(RequestBytesWatcher(deadlines: deadlines), position: .first)
+            try channel.pipeline.syncOperations.addHandler(StalledWriteCloser(timeout: limits.writeTimeout), position: .first)
             if let refusal {
                 logger.debug("connection refused", metadata: ["remote": "\(channel.remoteAddress?.description ?? "-")", "cap": "\(refusal)"])
                 try channel.pipeline.syncOperations.addHandler(ConnectionRefuser(refusal), position: .first)
@@ -268,5 +269,38 @@ final class ConnectionRefuser: ChannelInboundHandler {
         let text = "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\n"
             + "content-length: \(body.utf8.count)\r\n\r\n" + body
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+}
+
+/// Closes a connection whose responses have made no progress for `timeout`: the channel stayed
+/// unwritable (its client stopped reading) the whole time. Closing fails the pending write, so the
+/// stream ends as a client that left and gives back everything it held.
+final class StalledWriteCloser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let timeout: TimeAmount
+    private var timer: Scheduled<Void>?
+
+    init(timeout: Duration) {
+        let (seconds, attoseconds) = timeout.components
+        self.timeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            timer?.cancel()
+            timer = nil
+        } else if timer == nil {
+            let channel = context.channel
+            timer = context.eventLoop.scheduleTask(in: timeout) {
+                if !channel.isWritable { channel.close(promise: nil) }
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
     }
 }

@@ -173,7 +173,7 @@ struct AdminAPI: Sendable {
         } catch {
             return json(OpenAIError.invalidRequest("not a Lumen snapshot: \(error)").body, status: .badRequest)
         }
-        switch installer.apply(snapshot, body: Data(body.readableBytesView), from: "push") {
+        switch await installer.applyOffTheEventLoop(snapshot, body: Data(body.readableBytesView), from: "push") {
         case .stale(let current):
             var error = OpenAIError(status: 409, message: "revision \(snapshot.revision) is not newer than the applied revision \(current); nothing changed",
                                     type: "invalid_request_error", code: "stale_revision").body

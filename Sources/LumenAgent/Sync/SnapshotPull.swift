@@ -7,6 +7,7 @@ import LumenStore
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -51,6 +52,16 @@ final class SnapshotInstaller: Sendable {
         remember(snapshot, compiled: compiled)
         logger.info("applied snapshot", metadata: ["revision": "\(snapshot.revision)", "from": "\(source)", "warnings": "\(compiled.warnings.count)"])
         return .applied(revision: snapshot.revision, warnings: compiled.warnings)
+    }
+
+    /// `apply` on a thread-pool thread, never an event loop: it writes agent.db, which can wait
+    /// seconds on another process's lock.
+    func applyOffTheEventLoop(_ snapshot: Snapshot, body: Data, from source: String) async -> Outcome {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { self.apply(snapshot, body: body, from: source) }
+        } catch {
+            return .failed("the agent is stopping")
+        }
     }
 
     /// Serves the snapshot persisted in agent.db, at start.
@@ -121,7 +132,7 @@ struct SnapshotPull: Service {
                 logger.warning("a peer's snapshot is unreadable", metadata: ["node": "\(name)", "error": "\(error)"])
                 continue
             }
-            switch installer.apply(snapshot, body: body, from: "node/\(name)") {
+            switch await installer.applyOffTheEventLoop(snapshot, body: body, from: "node/\(name)") {
             case .applied, .stale: return
             case .failed(let reason):
                 logger.error("cannot apply a peer's snapshot", metadata: ["node": "\(name)", "error": "\(reason)"])

@@ -183,8 +183,9 @@ extension Gateway {
                 }
             }
             exchange.ttft = relay.firstContentAt.map { $0 - exchange.started }
-            // A stream cut off before the upstream's usage chunk is billed for its prompt as estimated, and what was sent.
-            exchange.promptTokens = relay.promptTokens ?? max(exchange.promptTokens, exchange.promptEstimate)
+            // A stream cut off before the upstream's usage chunk is billed for its prompt as estimated,
+            // once for every leg (each upstream read it), and for what was sent.
+            exchange.promptTokens = relay.promptTokens ?? max(exchange.promptTokens, exchange.promptEstimate * max(1, relay.legs))
             exchange.completionTokens = relay.completionTokens
             exchange.cachedTokens = relay.cachedTokens ?? 0
             if !exchange.shadows.isEmpty {

@@ -430,7 +430,7 @@ public final class Gateway: Sendable {
             cost: "\(cost)", ttftMilliseconds: firstToken?.milliseconds, durationMilliseconds: milliseconds,
             status: exchange.status, outcome: outcome, failovers: exchange.failovers.count, origin: exchange.peer ? .peer : .client))
         logger.info("request", metadata: [
-            "peer": "\(exchange.peer)",
+            "peer": "\(exchange.peer)", "peer_node": "\(exchange.peerNode ?? "-")",
             "request_id": "\(exchange.requestID)", "client_request_id": "\(exchange.clientRequestID ?? "-")", "status": "\(exchange.status)", "outcome": "\(outcome.rawValue)",
             "route": "\(exchange.route ?? "-")", "model": "\(exchange.model?.name ?? "-")",
             "upstream": "\(exchange.upstream?.id ?? "-")", "tokens_in": "\(exchange.promptTokens)",

@@ -56,6 +56,10 @@ struct JSONParserTests {
         let error = try #require(refusal(#"{"model":"cheap","n":1,"messages":[],"n":128}"#))
         #expect(error.reason.contains(#"duplicate key "n""#))
         #expect(refusal(#"{"a":{"b":1,"b":2}}"#) != nil)
+        // Past the scan, in a large object, too.
+        let large = (0..<40).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        #expect(refusal("{" + large + "}") == nil)
+        #expect(refusal("{" + large + #","k3":0}"#)?.reason.contains(#"duplicate key "k3""#) == true)
         // The same key in sibling objects is fine.
         #expect(refusal(#"[{"b":1},{"b":2}]"#) == nil)
     }

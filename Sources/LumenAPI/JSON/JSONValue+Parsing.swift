@@ -103,6 +103,7 @@ private struct JSONParser {
         var entries: [JSONValue.Entry] = []
         // Readers disagree on which of two equal keys wins (Lumen reads the first, most upstreams the
         // last), so a body could pass its limits on one value and be served on the other: refused.
+        // Small objects (most of them) are checked by a scan; a set only once an object grows.
         var keys: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .map(entries) }
@@ -111,7 +112,14 @@ private struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let keyStart = index
             let key = try parseString()
-            guard keys.insert(key).inserted else {
+            let repeated: Bool
+            if entries.count < 16 {
+                repeated = entries.contains { $0.key == key }
+            } else {
+                if keys.isEmpty { keys = Set(entries.map(\.key)) }
+                repeated = !keys.insert(key).inserted
+            }
+            guard !repeated else {
                 index = keyStart
                 throw fail("a duplicate key \(JSONValue.jsonString(String(key.prefix(40)))) in an object")
             }

@@ -2,7 +2,8 @@
 # The agent in front of an instant upstream (the simulator with no delays), against that upstream
 # called directly and against nginx as a plain reverse proxy, all in one run on this machine.
 # Usage: Benchmarks/gateway.sh [seconds per measurement, default 10]
-#   AGENT_BIN=DIR runs the lumen-agent in DIR instead (another build, for a before/after in one run).
+#   AGENT_BIN=DIR runs the lumen-agent in DIR instead, configured by the lumenctl beside it (another build,
+#   for a before/after on one machine); the simulator, nginx and the load generator stay this build's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -60,8 +61,9 @@ spec:
   quality: 0.5
   contextWindow: 8192
 YAML
-"$bin/lumenctl" apply -f "$work/lumen.yaml" >/dev/null 2>&1
-key=$("$bin/lumenctl" keys create bench -o json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+control="${AGENT_BIN:-$bin}/lumenctl"
+"$control" apply -f "$work/lumen.yaml" >/dev/null 2>&1
+key=$("$control" keys create bench -o json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 
 nginx_port=$((20000 + RANDOM % 10000))
 cat >"$work/nginx.conf" <<CONF

@@ -22,10 +22,11 @@ start_simulator() {
   simulator_url="http://$address/v1"
 }
 
-# start_agent NAME ARGS...: starts an agent; sets $agent and $admin (host:port).
+# start_agent NAME ARGS...: starts an agent (the lumen-agent in $agent_bin, default this build's); sets
+# $agent and $admin (host:port).
 start_agent() {
   local name=$1; shift
-  "$bin/lumen-agent" run --home "$work/agent-$name" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --probe-interval 0 "$@" \
+  "${agent_bin:-$bin}/lumen-agent" run --home "$work/agent-$name" --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --probe-interval 0 "$@" \
     >"$work/agent-$name.out" 2>/dev/null &
   pids+=($!)
   wait_line "$work/agent-$name.out" 'admin http'

@@ -22,6 +22,7 @@ struct AdminAPI: Sendable {
     let store: AgentStore
     let installer: SnapshotInstaller
     let clusterToken: String
+    var clusterKey: PeerToken.Key { PeerToken.Key(clusterToken: clusterToken) }
     let version: String
     let logger: Logger
 
@@ -40,22 +41,24 @@ struct AdminAPI: Sendable {
             guard authorized(request) else { return unauthorized() }
             return await applySnapshot(request)
         }
-        // The snapshot this agent persisted, as it was pushed: peers that were down fetch it (SnapshotPull).
+        // The snapshot this agent persisted, as it was pushed, signed: peers that were down fetch it
+        // (SnapshotPull) with their pull token.
         router.get("/v1/snapshot") { request, _ in
-            guard authorized(request) else { return unauthorized() }
+            guard authorized(request) || authorizedToPull(request) else { return unauthorized() }
             do {
                 guard let persisted = try await NIOThreadPool.singleton.runIfActive({ try store.loadSnapshot() }) else {
                     return json(OpenAIError.notFound("this agent has no snapshot yet; push one with lumenctl sync", param: nil, code: "no_snapshot").body,
                                 status: .notFound)
                 }
-                return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("x-lumen-revision")!: String(persisted.revision)],
+                return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("x-lumen-revision")!: String(persisted.revision),
+                                                       HTTPField.Name(PeerToken.snapshotSignatureHeader)!: clusterKey.signature(ofSnapshot: persisted.body)],
                                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: persisted.body)))
             } catch {
                 return json(OpenAIError.server("cannot read the persisted snapshot: \(error)").body, status: .internalServerError)
             }
         }
         router.get("/v1/status") { request, _ in
-            guard authorized(request) else { return unauthorized() }
+            guard authorized(request) || authorizedToPull(request) else { return unauthorized() }
             let current = state.snapshot
             return json(.map([
                 .init("revision", .number(String(current.revision))), .init("version", .string(version)),
@@ -156,6 +159,13 @@ struct AdminAPI: Sendable {
     private func authorized(_ request: Request) -> Bool {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return false }
         return APIKeySecret.constantTimeEquals(APIKeySecret.hash(String(header.dropFirst(7))), APIKeySecret.hash(clusterToken))
+    }
+
+    /// A peer's pull token (`PeerToken.Key.pullToken`): it reads the revision and the snapshot only.
+    private func authorizedToPull(_ request: Request) -> Bool {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer " + PeerToken.pullScheme),
+              let node = request.headers[HTTPField.Name(PeerToken.nodeHeader)!], node.utf8.count <= 256 else { return false }
+        return clusterKey.verifyPull(String(header.dropFirst(7)), node: node)
     }
 
     private func unauthorized() -> Response {

@@ -109,7 +109,7 @@ public enum Agent {
             .init(service: publicApp),
         ]
         if let interval = options.pullInterval {
-            services.append(.init(service: SnapshotPull(installer: installer, client: client, clusterToken: options.clusterToken, interval: interval, logger: logger)))
+            services.append(.init(service: SnapshotPull(installer: installer, client: client, key: PeerToken.Key(clusterToken: options.clusterToken), interval: interval, logger: logger)))
         }
         if let interval = options.probeInterval {
             services.append(.init(service: HealthChecker(state: state, health: health, client: client, interval: interval, timeout: options.probeTimeout)))

@@ -133,6 +133,78 @@ final class PairCluster: @unchecked Sendable {
         }
     }
 
+    /// A Node whose adminAddress is not an agent of the cluster: the puller asks it with its pull
+    /// token (never the cluster token) and applies only a snapshot signed with the cluster token.
+    @Test func aPullAppliesOnlyASignedSnapshotAndNeverSendsTheClusterToken() async throws {
+        try await withTemporaryDirectoryAsync { dir in
+            let cluster = PairCluster(dir: dir)
+            defer { cluster.stop() }
+            let served = dir + "/posing"
+            try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+            let script = try writeFile(dir, "posing.py", """
+                import http.server, os, sys
+                folder = sys.argv[1]
+                class Posing(http.server.BaseHTTPRequestHandler):
+                    def do_GET(self):
+                        with open(os.path.join(folder, "asked.log"), "a") as log:
+                            log.write("%s %s %s\\n" % (self.path, self.headers.get("authorization"), self.headers.get("x-lumen-peer-node")))
+                        name = {"/v1/status": "status.json", "/v1/snapshot": "snapshot.json"}.get(self.path)
+                        if name is None or not os.path.exists(os.path.join(folder, name)):
+                            self.send_response(404); self.end_headers(); return
+                        body = open(os.path.join(folder, name), "rb").read()
+                        self.send_response(200)
+                        self.send_header("content-length", str(len(body)))
+                        signature = os.path.join(folder, "signature")
+                        if name == "snapshot.json" and os.path.exists(signature):
+                            self.send_header("x-lumen-snapshot-signature", open(signature).read())
+                        self.end_headers()
+                        self.wfile.write(body)
+                    def log_message(self, *args): pass
+                server = http.server.HTTPServer(("127.0.0.1", 0), Posing)
+                print("listening on %d" % server.server_address[1], flush=True)
+                server.serve_forever()
+                """)
+            let posing = ManagedProcess("/usr/bin/env", ["python3", script, served])
+            let posingPort = Int(try posing.start(waitingFor: #"listening on (\d+)"#)[0]) ?? 0
+            defer { posing.stop() }
+            try cluster.start("b")
+            cluster.ports["a"] = (9, posingPort)
+            let file = try writeFile(dir, "lumen.yaml", cluster.manifests(endpoint: "http://127.0.0.1:9/v1"))
+            _ = try cluster.lumenctl(["apply", "-f", file])
+
+            // It offers revision 99 of b's own snapshot, unsigned, then wrongly signed.
+            var ask = HTTPClientRequest(url: "http://127.0.0.1:\(cluster.ports["b"]?.admin ?? 0)/v1/snapshot")
+            ask.headers.add(name: "authorization", value: "Bearer \(cluster.token)")
+            var snapshot = try JSONDecoder().decode(Snapshot.self, from: Data(try await send(ask).body.utf8))
+            #expect(snapshot.revision == 1)
+            snapshot.revision = 99
+            let offered = try JSONEncoder().encode(snapshot)
+            try offered.write(to: URL(fileURLWithPath: served + "/snapshot.json"))
+            try Data(#"{"revision": 99}"#.utf8).write(to: URL(fileURLWithPath: served + "/status.json"))
+            try await eventually("b refuses the unsigned snapshot") {
+                (try? String(contentsOfFile: dir + "/b.log", encoding: .utf8))?.contains("refused a peer's snapshot") == true
+            }
+            try Data(String(repeating: "0", count: 64).utf8).write(to: URL(fileURLWithPath: served + "/signature"))
+            let refusals = { (try? String(contentsOfFile: dir + "/b.log", encoding: .utf8))?.components(separatedBy: "refused a peer's snapshot").count ?? 0 }
+            let before = refusals()
+            try await eventually("b refuses the wrongly signed snapshot") { refusals() > before }
+            var status = HTTPClientRequest(url: "http://127.0.0.1:\(cluster.ports["b"]?.admin ?? 0)/v1/status")
+            status.headers.add(name: "authorization", value: "Bearer \(cluster.token)")
+            #expect(try JSONValue(json: try await send(status).body)["revision"]?.intValue == 1)
+
+            let asked = try String(contentsOfFile: served + "/asked.log", encoding: .utf8)
+            let key = PeerToken.Key(clusterToken: cluster.token)
+            #expect(!asked.contains(cluster.token), "\(asked)")
+            #expect(asked.contains("/v1/snapshot Bearer \(key.pullToken(for: "b")) b"), "\(asked)")
+
+            // Signed with the cluster token, it is a snapshot of this cluster: applied.
+            try Data(key.signature(ofSnapshot: offered).utf8).write(to: URL(fileURLWithPath: served + "/signature"))
+            try await eventually("b applies the signed snapshot") {
+                (try? JSONValue(json: try await send(status).body)["revision"]?.intValue) == 99
+            }
+        }
+    }
+
     /// A guessable cluster token is refused at start, with how to make a good one.
     @Test func anAgentRefusesAWeakClusterToken() throws {
         try withTemporaryDirectory { dir in

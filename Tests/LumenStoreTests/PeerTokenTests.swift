@@ -25,6 +25,22 @@ import Testing
         #expect(!"\(key)".contains(clusterToken), "a key never prints its secret")
     }
 
+    /// A pull token opens nothing a peer token opens and the other way round; a snapshot's
+    /// signature holds for its own bytes and this cluster's token only.
+    @Test func pullTokensAndSnapshotSignaturesAreTheirOwn() {
+        let key = PeerToken.Key(clusterToken: clusterToken)
+        let pull = key.pullToken(for: "a")
+        #expect(pull.hasPrefix(PeerToken.pullScheme) && pull != key.token(for: "a"))
+        #expect(key.verifyPull(pull, node: "a") && !key.verifyPull(pull, node: "b"))
+        #expect(!key.verifyPull(key.token(for: "a"), node: "a") && !key.verify(pull, node: "a"))
+        let body = Data(#"{"revision":2}"#.utf8)
+        let signature = key.signature(ofSnapshot: body)
+        #expect(signature.count == 64 && key.verifySnapshot(body, signature: signature))
+        #expect(!key.verifySnapshot(Data(#"{"revision":3}"#.utf8), signature: signature))
+        #expect(!PeerToken.Key(clusterToken: clusterToken + "x").verifySnapshot(body, signature: signature))
+        #expect(!key.verifySnapshot(body, signature: ""))
+    }
+
     @Test func weakClusterTokensAreNamedWithHowToMakeOne() {
         #expect(PeerToken.weakness(ofClusterToken: "e2e-cluster-token")?.contains("openssl rand -hex 32") == true)
         #expect(PeerToken.weakness(ofClusterToken: String(repeating: "ab", count: 20)) != nil)

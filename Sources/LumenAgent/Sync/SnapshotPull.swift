@@ -90,13 +90,14 @@ final class SnapshotInstaller: Sendable {
 
 /// An agent that was down when lumenctl pushed (a revoked key, say) catches up by itself: at start
 /// and every `interval`, it asks each other Node of its snapshot for its revision over the admin
-/// API (with the cluster token) and fetches and applies a newer snapshot from the peer that has
-/// the newest. The control store is a file on the operator's machine, so the peers are where the
-/// newest revision is to be found.
+/// API and fetches and applies a newer snapshot from the peer that has the newest. The control
+/// store is a file on the operator's machine, so the peers are where the newest revision is to be
+/// found. It asks with its pull token, never the cluster token, and applies only a snapshot signed
+/// with the cluster token: an address posing as a peer learns nothing that pushes, and pushes nothing.
 struct SnapshotPull: Service {
     let installer: SnapshotInstaller
     let client: HTTPClient
-    let clusterToken: String
+    let key: PeerToken.Key
     let interval: Duration
     let logger: Logger
 
@@ -142,27 +143,39 @@ struct SnapshotPull: Service {
     }
 
     private func revision(at admin: String) async -> Int? {
-        guard let (status, body) = await get(admin, "/v1/status", limit: 1 << 20), status == 200 else { return nil }
+        guard let (status, _, body) = await get(admin, "/v1/status", limit: 1 << 20), status == 200 else { return nil }
         return (try? JSONValue(json: String(decoding: body, as: UTF8.self)))?["revision"]?.intValue
     }
 
     private func fetch(_ admin: String, name: String) async -> Data? {
-        guard let (status, body) = await get(admin, "/v1/snapshot", limit: AdminAPI.maxSnapshotBytes) else { return nil }
+        guard let (status, headers, body) = await get(admin, "/v1/snapshot", limit: AdminAPI.maxSnapshotBytes) else { return nil }
         guard status == 200 else {
             logger.warning("a peer did not hand over its snapshot", metadata: ["node": "\(name)", "status": "\(status)"])
+            return nil
+        }
+        guard let signature = headers.first(name: PeerToken.snapshotSignatureHeader), key.verifySnapshot(body, signature: signature) else {
+            logger.warning("refused a peer's snapshot: it is not signed with this cluster's token; check that the node's adminAddress is an agent of this cluster",
+                           metadata: ["node": "\(name)", "admin": "\(admin)"])
             return nil
         }
         return body
     }
 
-    private func get(_ admin: String, _ path: String, limit: Int) async -> (Int, Data)? {
+    /// Who this agent says it is to its peers: its Node's name, else its public address.
+    private var identity: String {
+        installer.state.snapshot.node?.name ?? installer.local.name ?? installer.local.publicAddress ?? "agent"
+    }
+
+    private func get(_ admin: String, _ path: String, limit: Int) async -> (Int, HTTPHeaders, Data)? {
         var request = HTTPClientRequest(url: (admin.hasSuffix("/") ? String(admin.dropLast()) : admin) + path)
         request.method = .GET
-        request.headers.add(name: "authorization", value: "Bearer \(clusterToken)")
+        let identity = identity
+        request.headers.add(name: "authorization", value: "Bearer " + key.pullToken(for: identity))
+        request.headers.add(name: PeerToken.nodeHeader, value: identity)
         do {
             let response = try await client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: limit)
-            return (Int(response.status.code), Data(body.readableBytesView))
+            return (Int(response.status.code), response.headers, Data(body.readableBytesView))
         } catch {
             // A peer that is down too is asked again next round.
             logger.debug("a peer did not answer", metadata: ["admin": "\(admin)", "error": "\(error)"])

@@ -10,6 +10,10 @@ public enum PeerToken {
     public static let scheme = "lpt_"
     /// The header naming the calling node.
     public static let nodeHeader = "x-lumen-peer-node"
+    /// The scheme of a pull token (`Key.pullToken`).
+    public static let pullScheme = "lpl_"
+    /// The header a handed-over snapshot's signature travels in (`Key.signature(ofSnapshot:)`).
+    public static let snapshotSignatureHeader = "x-lumen-snapshot-signature"
 
     /// The key peer tokens are made with: the cluster token, kept out of descriptions and logs.
     public struct Key: Sendable, CustomStringConvertible {
@@ -24,12 +28,38 @@ public enum PeerToken {
 
         /// The bearer token node `node` sends.
         public func token(for node: String) -> String {
-            PeerToken.scheme + Self.hex(HMAC<SHA256>.authenticationCode(for: Data(("lumen-peer:" + node).utf8), using: SymmetricKey(data: secret)))
+            PeerToken.scheme + code(Data(("lumen-peer:" + node).utf8))
         }
 
         /// Whether `presented` is node `node`'s token, compared in constant time.
         public func verify(_ presented: String, node: String) -> Bool {
             APIKeySecret.constantTimeEquals(presented, token(for: node))
+        }
+
+        /// The bearer token node `node` pulls a peer's revision and snapshot with (admin API,
+        /// read-only): a pull never hands the cluster token to an address read from a snapshot.
+        public func pullToken(for node: String) -> String {
+            PeerToken.pullScheme + code(Data(("lumen-pull:" + node).utf8))
+        }
+
+        /// Whether `presented` is node `node`'s pull token, compared in constant time.
+        public func verifyPull(_ presented: String, node: String) -> Bool {
+            APIKeySecret.constantTimeEquals(presented, pullToken(for: node))
+        }
+
+        /// What an agent signs the snapshot it hands over with: only a holder of the cluster token
+        /// can make it, so a puller applies no snapshot from an address posing as a peer.
+        public func signature(ofSnapshot body: Data) -> String {
+            code(Data("lumen-snapshot:".utf8) + body)
+        }
+
+        /// Whether `signature` is `body`'s, compared in constant time.
+        public func verifySnapshot(_ body: Data, signature: String) -> Bool {
+            APIKeySecret.constantTimeEquals(signature, self.signature(ofSnapshot: body))
+        }
+
+        private func code(_ message: Data) -> String {
+            Self.hex(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret)))
         }
 
         private static func hex(_ code: some Sequence<UInt8>) -> String {
